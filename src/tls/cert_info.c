@@ -1,0 +1,81 @@
+#include "tls/tls.h"
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void name_to_string(const X509_NAME *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (!bio)
+        return;
+    /* RFC 2253 order and escaping, UTF-8 kept as is rather than \xx-escaped. */
+    unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
+    if (X509_NAME_print_ex(bio, name, 0, flags) >= 0) {
+        int n = BIO_read(bio, out, (int)cap - 1);
+        out[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(bio);
+}
+
+static void time_to_iso8601(const ASN1_TIME *t, char *out, size_t cap)
+{
+    struct tm tm;
+    out[0] = '\0';
+    if (t && ASN1_TIME_to_tm(t, &tm) == 1)
+        strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static hc_result spki_digest(X509 *x, uint8_t out[32])
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+    HC_ENSURE(n > 0, HC_ERR_BAD_CERTIFICATE);
+    int ok = EVP_Digest(der, (size_t)n, out, NULL, EVP_sha256(), NULL);
+    OPENSSL_free(der);
+    HC_ENSURE(ok == 1, HC_ERR_BAD_CERTIFICATE);
+    return HC_SUCCESS;
+}
+
+static void key_details(X509 *x, struct tls_cert_info *info)
+{
+    EVP_PKEY *key = X509_get0_pubkey(x);
+    snprintf(info->key_type, sizeof info->key_type, "unknown");
+    if (!key)
+        return;
+    const char *type = OBJ_nid2sn(EVP_PKEY_get_base_id(key));
+    if (type)
+        snprintf(info->key_type, sizeof info->key_type, "%s", type);
+    info->key_bits = EVP_PKEY_get_bits(key);
+}
+
+hc_result tls_cert_info_from_der(const uint8_t *der, size_t len, struct tls_cert_info *out)
+{
+    HC_ENSURE(der && len > 0 && len <= (size_t)INT32_MAX, HC_ERR_BAD_CERTIFICATE);
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    HC_ENSURE(x, HC_ERR_BAD_CERTIFICATE);
+    struct tls_cert_info info;
+    memset(&info, 0, sizeof info);
+    hc_result res = HC_RESULT(HC_ERR_BAD_CERTIFICATE);
+    if ((size_t)(p - der) != len)
+        goto done; /* bytes after the certificate: not one DER certificate */
+    if (EVP_Digest(der, len, info.sha256, NULL, EVP_sha256(), NULL) != 1)
+        goto done;
+    res = spki_digest(x, info.spki_sha256);
+    if (!hc_ok(res))
+        goto done;
+    name_to_string(X509_get_subject_name(x), info.subject, sizeof info.subject);
+    name_to_string(X509_get_issuer_name(x), info.issuer, sizeof info.issuer);
+    time_to_iso8601(X509_get0_notBefore(x), info.not_before, sizeof info.not_before);
+    time_to_iso8601(X509_get0_notAfter(x), info.not_after, sizeof info.not_after);
+    key_details(x, &info);
+    *out = info;
+done:
+    X509_free(x);
+    return res;
+}

@@ -1,0 +1,286 @@
+/* tls: TLS 1.0-1.2 and SSLv3 records, handshake messages, alerts and heartbeats (RFC 5246,
+ * RFC 6101, RFC 6520) as pure functions over wire readers and writers. No I/O, no clock.
+ *
+ * Builders write whole records. Parsers take the body of one record or one handshake
+ * message and either fill their output or return a specific error. */
+#ifndef HC_TLS_H
+#define HC_TLS_H
+
+#include "base/base.h"
+#include "wire/wire.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    TLS_VERSION_SSL3 = 0x0300,
+    TLS_VERSION_TLS10 = 0x0301,
+    TLS_VERSION_TLS11 = 0x0302,
+    TLS_VERSION_TLS12 = 0x0303,
+};
+
+enum tls_content_type {
+    TLS_CT_CHANGE_CIPHER_SPEC = 20,
+    TLS_CT_ALERT = 21,
+    TLS_CT_HANDSHAKE = 22,
+    TLS_CT_APPLICATION_DATA = 23,
+    TLS_CT_HEARTBEAT = 24, /* RFC 6520 section 3 */
+};
+
+enum tls_handshake_type {
+    TLS_HS_HELLO_REQUEST = 0,
+    TLS_HS_CLIENT_HELLO = 1,
+    TLS_HS_SERVER_HELLO = 2,
+    TLS_HS_CERTIFICATE = 11,
+    TLS_HS_SERVER_KEY_EXCHANGE = 12,
+    TLS_HS_CERTIFICATE_REQUEST = 13,
+    TLS_HS_SERVER_HELLO_DONE = 14,
+    TLS_HS_CERTIFICATE_STATUS = 22,
+};
+
+enum tls_extension_type {
+    TLS_EXT_SERVER_NAME = 0,
+    TLS_EXT_SUPPORTED_GROUPS = 10,
+    TLS_EXT_EC_POINT_FORMATS = 11,
+    TLS_EXT_SIGNATURE_ALGORITHMS = 13,
+    TLS_EXT_HEARTBEAT = 15,
+    TLS_EXT_PADDING = 21, /* RFC 7685 */
+    TLS_EXT_SESSION_TICKET = 35,
+    TLS_EXT_RENEGOTIATION_INFO = 0xff01,
+};
+
+enum tls_alert_level { TLS_ALERT_WARNING = 1, TLS_ALERT_FATAL = 2 };
+enum tls_alert_description {
+    TLS_ALERT_CLOSE_NOTIFY = 0,
+    TLS_ALERT_UNEXPECTED_MESSAGE = 10,
+    TLS_ALERT_HANDSHAKE_FAILURE = 40,
+    TLS_ALERT_ILLEGAL_PARAMETER = 47,
+    TLS_ALERT_DECODE_ERROR = 50,
+    TLS_ALERT_PROTOCOL_VERSION = 70,
+    TLS_ALERT_INTERNAL_ERROR = 80,
+    TLS_ALERT_UNRECOGNIZED_NAME = 112,
+};
+
+enum tls_heartbeat_type { TLS_HEARTBEAT_REQUEST = 1, TLS_HEARTBEAT_RESPONSE = 2 };
+enum tls_heartbeat_mode { TLS_HEARTBEAT_PEER_ALLOWED = 1, TLS_HEARTBEAT_PEER_NOT_ALLOWED = 2 };
+
+enum {
+    TLS_RECORD_HEADER_LEN = 5,
+    TLS_MAX_PLAINTEXT = 16384,            /* 2^14, RFC 5246 section 6.2.1 */
+    TLS_MAX_RECORD_BODY = 16384 + 2048,   /* TLSCiphertext limit, section 6.2.3 */
+    TLS_HANDSHAKE_HEADER_LEN = 4,
+    TLS_HEARTBEAT_HEADER_LEN = 3,         /* type + payload_length */
+    TLS_HEARTBEAT_MIN_PADDING = 16,       /* RFC 6520 section 4 */
+    TLS_RANDOM_LEN = 32,
+    TLS_MAX_SESSION_ID = 32,
+    TLS_MAX_EXTENSIONS = 32,
+    TLS_MAX_CLIENT_CIPHERS = 128,
+};
+
+/* ---- records (record.c) ---- */
+
+struct tls_record_header {
+    uint8_t type;
+    uint16_t version;
+    uint16_t length;
+};
+
+/* Parses the 5-byte header. HC_ERR_SHORT when fewer than 5 bytes are there;
+ * HC_ERR_NOT_TLS for an unknown content type or a major version other than 3;
+ * HC_ERR_RECORD_TOO_LONG above TLS_MAX_RECORD_BODY. */
+HC_MUST_CHECK hc_result tls_record_header_parse(struct wire_reader *r, struct tls_record_header *out);
+
+/* Takes one whole record off the front of a byte stream: header checked, body as a reader.
+ * HC_ERR_SHORT (and nothing consumed) while the record is incomplete. */
+HC_MUST_CHECK hc_result tls_record_next(struct wire_reader *stream, struct tls_record_header *hdr,
+                                        struct wire_reader *body);
+
+/* Opens a record: write the body, then wire_close(w, mark). */
+struct wire_mark tls_record_open(struct wire_writer *w, uint8_t type, uint16_t version);
+/* Opens a handshake message (type + 24-bit length) inside an open record. */
+struct wire_mark tls_handshake_open(struct wire_writer *w, uint8_t type);
+
+/* ---- handshake reassembly (handshake.c) ----
+ * Handshake messages may span records and one record may hold several (RFC 5246 6.2.1). */
+
+struct tls_handshake_buffer {
+    uint8_t *data;
+    size_t start;       /* first byte not yet taken by tls_handshake_next */
+    size_t len;         /* bytes held, taken ones included */
+    size_t cap;         /* allocated */
+    size_t max_message; /* largest message body accepted */
+};
+
+struct tls_handshake_message {
+    uint8_t type;
+    const uint8_t *body; /* valid until the next append or free */
+    size_t len;
+};
+
+void tls_handshake_buffer_init(struct tls_handshake_buffer *b, size_t max_message);
+void tls_handshake_buffer_free(struct tls_handshake_buffer *b);
+/* Adds the body of a handshake record. HC_ERR_MESSAGE_TOO_LONG as soon as a message header
+ * declares more than max_message; HC_ERR_NOMEM. */
+HC_MUST_CHECK hc_result tls_handshake_append(struct tls_handshake_buffer *b, const uint8_t *p,
+                                             size_t n);
+/* Takes the next complete message; HC_ERR_SHORT when none is complete yet. Bodies of taken
+ * messages stay valid until the next append. */
+HC_MUST_CHECK hc_result tls_handshake_next(struct tls_handshake_buffer *b,
+                                           struct tls_handshake_message *out);
+
+/* ---- ClientHello (client_hello.c) ---- */
+
+struct tls_client_hello_params {
+    uint16_t version;              /* client_version */
+    uint16_t record_version;       /* version in the record header */
+    const char *server_name;       /* SNI host name, or NULL */
+    bool with_extensions;          /* false: a bare SSLv3-style hello */
+    uint8_t random[TLS_RANDOM_LEN];
+};
+
+/* Writes one handshake record with a ClientHello offering every suite in tls_cipher_suites
+ * plus TLS_EMPTY_RENEGOTIATION_INFO_SCSV, and (with_extensions) SNI, heartbeat
+ * (peer_allowed_to_send), supported groups, EC point formats and signature algorithms.
+ * The record body never has a length in 251..511: some load balancers hang on ClientHellos
+ * of 256-511 bytes, so such hellos get an RFC 7685 padding extension up to 512. */
+HC_MUST_CHECK hc_result tls_client_hello_write(struct wire_writer *w,
+                                               const struct tls_client_hello_params *p);
+
+struct tls_client_hello {
+    uint16_t version;
+    uint8_t random[TLS_RANDOM_LEN];
+    uint8_t session_id_len;
+    uint8_t session_id[TLS_MAX_SESSION_ID];
+    size_t cipher_count; /* suites beyond TLS_MAX_CLIENT_CIPHERS are counted, not kept */
+    uint16_t ciphers[TLS_MAX_CLIENT_CIPHERS];
+    bool null_compression;
+    size_t extension_count;
+    uint16_t extensions[TLS_MAX_EXTENSIONS];
+    bool heartbeat;
+    uint8_t heartbeat_mode;
+    char server_name[256]; /* "" when absent */
+};
+
+/* Parses a ClientHello body (after the 4-byte handshake header). */
+HC_MUST_CHECK hc_result tls_client_hello_parse(const uint8_t *body, size_t len,
+                                               struct tls_client_hello *out);
+
+/* ---- ServerHello (server_hello.c) ---- */
+
+struct tls_server_hello {
+    uint16_t version;
+    uint8_t random[TLS_RANDOM_LEN];
+    uint8_t session_id_len;
+    uint8_t session_id[TLS_MAX_SESSION_ID];
+    uint16_t cipher_suite;
+    uint8_t compression;
+    size_t extension_count;
+    uint16_t extensions[TLS_MAX_EXTENSIONS];
+    bool heartbeat;         /* heartbeat extension present */
+    uint8_t heartbeat_mode; /* its mode when present */
+};
+
+/* HC_ERR_BAD_VERSION (not 3.0-3.3), HC_ERR_BAD_SESSION_ID, HC_ERR_BAD_COMPRESSION (not null),
+ * HC_ERR_DUPLICATE_EXTENSION, HC_ERR_BAD_EXTENSION, HC_ERR_SHORT, HC_ERR_TRAILING. */
+HC_MUST_CHECK hc_result tls_server_hello_parse(const uint8_t *body, size_t len,
+                                               struct tls_server_hello *out);
+
+struct tls_server_hello_params {
+    uint16_t version;
+    uint16_t cipher_suite;
+    uint8_t random[TLS_RANDOM_LEN];
+    uint8_t session_id_len;
+    uint8_t session_id[TLS_MAX_SESSION_ID];
+    bool heartbeat; /* add the heartbeat extension (mode peer_allowed_to_send) */
+};
+
+/* Writes the ServerHello handshake message (header included) into an open record. */
+void tls_server_hello_write(struct wire_writer *w, const struct tls_server_hello_params *p);
+
+/* ---- Certificate (certificate.c) ---- */
+
+struct tls_certificate_chain {
+    size_t count;
+    const uint8_t *leaf; /* DER of the first certificate, inside the parsed body */
+    size_t leaf_len;
+};
+
+/* HC_ERR_EMPTY_CHAIN, HC_ERR_BAD_CERTIFICATE (an empty entry), HC_ERR_SHORT, HC_ERR_TRAILING. */
+HC_MUST_CHECK hc_result tls_certificate_parse(const uint8_t *body, size_t len,
+                                              struct tls_certificate_chain *out);
+/* Writes a Certificate handshake message holding one DER certificate. */
+void tls_certificate_write(struct wire_writer *w, const uint8_t *der, size_t der_len);
+
+/* ServerHelloDone has an empty body: HC_ERR_TRAILING otherwise. */
+HC_MUST_CHECK hc_result tls_server_hello_done_parse(const uint8_t *body, size_t len);
+
+/* ---- alerts (alert.c) ---- */
+
+struct tls_alert {
+    uint8_t level;
+    uint8_t description;
+};
+
+/* Reads one alert (two bytes). HC_ERR_BAD_ALERT for a level other than warning/fatal. */
+HC_MUST_CHECK hc_result tls_alert_parse(struct wire_reader *r, struct tls_alert *out);
+void tls_alert_write(struct wire_writer *w, uint16_t version, uint8_t level, uint8_t description);
+
+/* ---- heartbeats (heartbeat.c) ---- */
+
+struct tls_heartbeat_header {
+    uint8_t type;
+    uint16_t payload_length; /* as claimed by the sender */
+};
+
+/* Reads type and payload_length. HC_ERR_BAD_HEARTBEAT for a type other than 1 or 2. */
+HC_MUST_CHECK hc_result tls_heartbeat_header_parse(struct wire_reader *r,
+                                                   struct tls_heartbeat_header *out);
+
+struct tls_heartbeat_params {
+    uint16_t record_version;
+    uint8_t type;
+    uint16_t claimed_length;  /* payload_length field; may exceed payload_len (an over-read) */
+    const uint8_t *payload;   /* payload_len bytes */
+    size_t payload_len;
+    size_t padding_len;       /* padding bytes after the payload (RFC 6520 wants >= 16) */
+    uint8_t padding_byte;
+};
+
+/* Writes one heartbeat record. HC_ERR_LENGTH_TOO_BIG when the message exceeds one record. */
+HC_MUST_CHECK hc_result tls_heartbeat_write(struct wire_writer *w, const struct tls_heartbeat_params *p);
+
+/* ---- names (names.c) ---- */
+
+struct tls_cipher_suite {
+    uint16_t id;
+    const char *name; /* IANA name */
+    bool tls12_only;  /* AEAD and SHA-256/384 MAC suites */
+    bool rsa_kx;      /* plain RSA key exchange: no ServerKeyExchange */
+};
+
+extern const struct tls_cipher_suite tls_cipher_suites[];
+extern const size_t tls_cipher_suite_count;
+
+const struct tls_cipher_suite *tls_cipher_suite_find(uint16_t id); /* NULL when unknown */
+const char *tls_version_name(uint16_t version);  /* "TLSv1.2", "SSLv3", NULL when unknown */
+const char *tls_alert_name(uint8_t description); /* "unexpected_message", NULL when unknown */
+
+/* ---- certificate details, parsed by libcrypto (cert_info.c) ---- */
+
+struct tls_cert_info {
+    char subject[512];   /* RFC 2253 */
+    char issuer[512];
+    char not_before[32]; /* ISO 8601 UTC, "2026-11-21T12:35:37Z" */
+    char not_after[32];
+    char key_type[16];   /* "RSA", "EC", ... */
+    int key_bits;
+    uint8_t sha256[32];      /* of the DER certificate */
+    uint8_t spki_sha256[32]; /* of the DER SubjectPublicKeyInfo: same key, same value */
+};
+
+/* HC_ERR_BAD_CERTIFICATE when libcrypto rejects the DER or bytes follow it. */
+HC_MUST_CHECK hc_result tls_cert_info_from_der(const uint8_t *der, size_t len,
+                                               struct tls_cert_info *out);
+
+#endif
