@@ -46,6 +46,7 @@ enum hc_category {
     X(HC_ERR_PEER_ALERT, HC_CAT_PEER_ALERT, "peer sent a fatal alert")                     \
     X(HC_ERR_PEER_CLOSED, HC_CAT_PEER_CLOSED, "peer closed the connection")                \
     X(HC_ERR_IO, HC_CAT_IO, "input/output error")                                          \
+    X(HC_ERR_LOOP, HC_CAT_INTERNAL, "event loop did not shut down cleanly")                 \
     X(HC_ERR_USAGE, HC_CAT_USAGE, "invalid input")
 
 #define HC_ERROR_ENUM(name, cat, msg) name,

@@ -47,7 +47,7 @@ static void key_details(X509 *x, struct tls_cert_info *info)
     snprintf(info->key_type, sizeof info->key_type, "unknown");
     if (!key)
         return;
-    const char *type = OBJ_nid2sn(EVP_PKEY_get_base_id(key));
+    const char *type = EVP_PKEY_get0_type_name(key); /* "RSA", "EC", "ED25519" */
     if (type)
         snprintf(info->key_type, sizeof info->key_type, "%s", type);
     info->key_bits = EVP_PKEY_get_bits(key);

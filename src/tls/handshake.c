@@ -26,10 +26,14 @@ static bool front_length(const struct tls_handshake_buffer *b, size_t *len)
 
 static hc_result make_room(struct tls_handshake_buffer *b, size_t n)
 {
-    /* Taken messages are dropped only here, which keeps their bodies valid until now. */
-    memmove(b->data, b->data + b->start, b->len - b->start);
-    b->len -= b->start;
-    b->start = 0;
+    /* Taken messages are dropped only here, which keeps their bodies valid until now.
+     * Skipped when none were taken: before the first append data is NULL, and NULL + 0
+     * is undefined behaviour in C. */
+    if (b->start > 0) {
+        memmove(b->data, b->data + b->start, b->len - b->start);
+        b->len -= b->start;
+        b->start = 0;
+    }
     if (b->cap - b->len >= n)
         return HC_SUCCESS;
     size_t cap = b->cap ? b->cap : 1024;

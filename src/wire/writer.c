@@ -55,6 +55,12 @@ void wire_write_fill(struct wire_writer *w, uint8_t byte, size_t n)
 struct wire_mark wire_open(struct wire_writer *w, unsigned len_bytes)
 {
     struct wire_mark m = {.at = w->len, .len_bytes = len_bytes};
+    /* TLS length prefixes are 1..3 bytes; more would shift past 32 bits in put_be. */
+    if (len_bytes < 1 || len_bytes > 3) {
+        if (hc_ok(w->status))
+            w->status = HC_RESULT(HC_ERR_USAGE);
+        return m;
+    }
     write_be(w, len_bytes, 0);
     return m;
 }

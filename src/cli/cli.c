@@ -1,0 +1,273 @@
+#include "cli/cli.h"
+
+#include "scan/scan.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#ifndef HEARTCHECK_VERSION
+#define HEARTCHECK_VERSION "0.1.0"
+#endif
+
+static const char main_usage[] =
+    "Usage: heartcheck COMMAND [OPTIONS]\n"
+    "\n"
+    "Answers the Heartbleed (CVE-2014-0160) questions without reading anyone's memory.\n"
+    "\n"
+    "Commands:\n"
+    "  scan TARGET...   is this TLS server vulnerable? (zero-leak probe)\n"
+    "\n"
+    "Run 'heartcheck COMMAND --help' for a command's options; 'man heartcheck' for more.\n"
+    "The host audit (heartcheck with no command) is not built yet.\n";
+
+static const char scan_usage[] =
+    "Usage: heartcheck scan [OPTIONS] TARGET...\n"
+    "\n"
+    "Probes each TLS server for Heartbleed with a heartbeat that reads none of its memory:\n"
+    "16381 bytes that claim exactly their own length, without padding. A vulnerable OpenSSL\n"
+    "echoes them; a patched one drops them. Targets are probed concurrently.\n"
+    "\n"
+    "Targets: host, host:port, [IPv6]:port, IPv4 or IPv6 address (default port 443).\n"
+    "\n"
+    "Options:\n"
+    "  -p, --port N          default port for targets without one (443)\n"
+    "  -t, --timeout SEC     deadline per target, every attempt included (5)\n"
+    "  -c, --concurrency N   targets probed at once (default fits the open-file limit)\n"
+    "      --max-version V   highest version offered first: tls1.2 (default), tls1.1,\n"
+    "                        tls1.0, ssl3; lower ones are tried when the server refuses\n"
+    "      --sni NAME        send this server name to every target\n"
+    "      --no-sni          never send a server name\n"
+    "      --leak N          forensics: over-read N bytes (1..49154) of server memory;\n"
+    "                        counted, never printed\n"
+    "      --dump FILE       write the leaked bytes to FILE (mode 0600); needs --leak\n"
+    "  -j, --json            JSON Lines, one object per target (docs/json.md)\n"
+    "  -v, --verbose         evidence under each result: TLS, alert, certificate\n"
+    "  -q, --quiet           no summary line\n"
+    "      --color WHEN      auto (default: on a terminal), always, never\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Verdicts: vulnerable, patched, not_vulnerable, not_tls, unreachable, inconclusive.\n"
+    "Exit status: 0 nothing vulnerable, 1 something vulnerable, 2 usage or runtime error\n"
+    "(also: a name that does not resolve), 3 nothing vulnerable but some inconclusive.\n";
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("heartcheck: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'heartcheck scan --help'.\n", stderr);
+    return EXIT_ERROR;
+}
+
+static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_seconds(const char *s, uint32_t *ms)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0.05 || v > 3600)
+        return false;
+    *ms = (uint32_t)(v * 1000.0 + 0.5);
+    return true;
+}
+
+static bool parse_version(const char *s, uint16_t *out)
+{
+    static const struct {
+        const char *name;
+        uint16_t version;
+    } names[] = {{"ssl3", TLS_VERSION_SSL3},
+                 {"tls1.0", TLS_VERSION_TLS10},
+                 {"tls1", TLS_VERSION_TLS10},
+                 {"tls1.1", TLS_VERSION_TLS11},
+                 {"tls1.2", TLS_VERSION_TLS12}};
+    for (size_t i = 0; i < HC_ARRAY_LEN(names); i++)
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].version;
+            return true;
+        }
+    return false;
+}
+
+/* Each probe holds one socket; leave room for stdio, the dump file and libuv's own fds. */
+static unsigned default_concurrency(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 256;
+    unsigned long room = rl.rlim_cur > 64 ? (unsigned long)rl.rlim_cur - 32 : 16;
+    return room < 256 ? (unsigned)room : 256;
+}
+
+enum {
+    OPT_MAX_VERSION = 256,
+    OPT_SNI,
+    OPT_NO_SNI,
+    OPT_LEAK,
+    OPT_DUMP,
+    OPT_COLOR,
+};
+
+static const struct option scan_long_options[] = {
+    {"port", required_argument, NULL, 'p'},
+    {"timeout", required_argument, NULL, 't'},
+    {"concurrency", required_argument, NULL, 'c'},
+    {"max-version", required_argument, NULL, OPT_MAX_VERSION},
+    {"sni", required_argument, NULL, OPT_SNI},
+    {"no-sni", no_argument, NULL, OPT_NO_SNI},
+    {"leak", required_argument, NULL, OPT_LEAK},
+    {"dump", required_argument, NULL, OPT_DUMP},
+    {"json", no_argument, NULL, 'j'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct scan_cli {
+    struct scan_options opt;
+    const char *color;
+    bool help;
+};
+
+/* Returns -1 to go on, or an exit status. */
+static int scan_option(struct scan_cli *c, int ch, const char *arg)
+{
+    struct scan_options *o = &c->opt;
+    unsigned long v;
+    switch (ch) {
+    case 'p':
+        if (!parse_uint(arg, 1, 65535, &v))
+            return usage_error("--port: '%s' is not a port from 1 to 65535", arg);
+        o->default_port = (uint16_t)v;
+        return -1;
+    case 't':
+        if (!parse_seconds(arg, &o->engine.timeout_ms))
+            return usage_error("--timeout: '%s' is not a number of seconds (0.05 to 3600)", arg);
+        return -1;
+    case 'c':
+        if (!parse_uint(arg, 1, 100000, &v))
+            return usage_error("--concurrency: '%s' is not a number from 1 to 100000", arg);
+        o->engine.concurrency = (unsigned)v;
+        return -1;
+    case OPT_MAX_VERSION:
+        if (!parse_version(arg, &o->engine.max_version))
+            return usage_error("--max-version: '%s' is not ssl3, tls1.0, tls1.1 or tls1.2", arg);
+        return -1;
+    case OPT_SNI:
+        if (!*arg || strlen(arg) > 255)
+            return usage_error("--sni: '%s' is not a server name", arg);
+        o->engine.sni_override = arg;
+        return -1;
+    case OPT_NO_SNI:
+        o->engine.sni = false;
+        return -1;
+    case OPT_LEAK:
+        if (!parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
+            return usage_error("--leak: '%s' is not a byte count from 1 to 49154", arg);
+        o->engine.leak_bytes = (uint32_t)v;
+        return -1;
+    case OPT_DUMP:
+        o->dump_path = arg;
+        return -1;
+    case 'j':
+        o->format = &report_json;
+        return -1;
+    case 'v':
+        o->report.verbose = true;
+        return -1;
+    case 'q':
+        o->quiet = true;
+        return -1;
+    case OPT_COLOR:
+        if (strcmp(arg, "auto") && strcmp(arg, "always") && strcmp(arg, "never"))
+            return usage_error("--color: '%s' is not auto, always or never", arg);
+        c->color = arg;
+        return -1;
+    case 'h':
+        c->help = true;
+        return -1;
+    default:
+        return usage_error("%s", "unknown option or missing argument");
+    }
+}
+
+static int scan_command(int argc, char **argv)
+{
+    struct scan_cli c = {
+        .opt = {.default_port = 443,
+                .engine = {.timeout_ms = 5000,
+                           .followup_ms = 100,
+                           .max_version = TLS_VERSION_TLS12,
+                           .concurrency = default_concurrency(),
+                           .sni = true},
+                .format = &report_text},
+        .color = "auto",
+    };
+    optind = 1;
+    opterr = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "p:t:c:jvqh", scan_long_options, NULL)) != -1) {
+        int status = scan_option(&c, ch, optarg);
+        if (status >= 0)
+            return status;
+    }
+    if (c.help) {
+        fputs(scan_usage, stdout);
+        return EXIT_CLEAN;
+    }
+    if (optind >= argc)
+        return usage_error("%s", "scan: no target given");
+    if (c.opt.dump_path && !c.opt.engine.leak_bytes)
+        return usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
+    c.opt.targets = argv + optind;
+    c.opt.target_count = (size_t)(argc - optind);
+    c.opt.report.color = strcmp(c.color, "always") == 0 ||
+                         (strcmp(c.color, "auto") == 0 && isatty(STDOUT_FILENO) &&
+                          c.opt.format == &report_text && !getenv("NO_COLOR"));
+    return scan_run(&c.opt);
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(main_usage, stderr);
+        return EXIT_ERROR;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "scan") == 0)
+        return scan_command(argc - 1, argv + 1);
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(main_usage, stdout);
+        return EXIT_CLEAN;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("heartcheck %s\n", HEARTCHECK_VERSION);
+        return EXIT_CLEAN;
+    }
+    fprintf(stderr, "heartcheck: unknown command '%s'\n%s", cmd, main_usage);
+    return EXIT_ERROR;
+}

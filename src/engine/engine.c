@@ -1,0 +1,437 @@
+#include "engine/engine.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+struct engine {
+    uv_loop_t loop;
+    const struct engine_config *cfg;
+    struct probe_kit *kit;
+    engine_source_fn source;
+    void *source_ctx;
+    engine_result_fn on_result;
+    void *result_ctx;
+    unsigned in_flight;
+    bool source_done;
+    unsigned signals;
+    uv_signal_t sigint, sigterm;
+    struct job *jobs;        /* in flight, for abandoning them on a second signal */
+    uint8_t read_buf[65536]; /* shared: reads are handed to the probe at once */
+};
+
+struct job {
+    struct engine *eng;
+    struct job *next, *prev;
+    struct target target;
+    char ip[INET6_ADDRSTRLEN];
+    struct sockaddr_storage addr;
+    uv_getaddrinfo_t gai;
+    uv_timer_t timer;
+    uv_tcp_t *tcp; /* current connection; old ones are closing on their own */
+    bool connecting;
+    bool resolving;
+    bool reported;
+    bool resolve_failed;
+    unsigned open_handles; /* handles and requests holding the job; freed at zero */
+    uint64_t started;
+    struct probe *probe;
+};
+
+struct write_req {
+    uv_write_t req;
+    uv_buf_t buf;
+    uint8_t data[];
+};
+
+static void start_jobs(struct engine *eng);
+static void job_step(struct job *j);
+
+/* ---- freeing: a handle is given back only in its close callback (libuv rules) ---- */
+
+static void job_release(struct job *j)
+{
+    if (--j->open_handles > 0)
+        return;
+    struct engine *eng = j->eng;
+    probe_free(j->probe);
+    free(j);
+    eng->in_flight--;
+    start_jobs(eng);
+}
+
+static void on_tcp_closed(uv_handle_t *h)
+{
+    struct job *j = h->data;
+    free(h);
+    job_release(j);
+}
+
+static void on_timer_closed(uv_handle_t *h) { job_release(h->data); }
+
+static void close_tcp(struct job *j)
+{
+    if (!j->tcp)
+        return;
+    uv_close((uv_handle_t *)j->tcp, on_tcp_closed);
+    j->tcp = NULL;
+    j->connecting = false;
+}
+
+static void unlink_job(struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else if (j->eng->jobs == j)
+        j->eng->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->next = j->prev = NULL;
+}
+
+static void job_close(struct job *j)
+{
+    unlink_job(j);
+    close_tcp(j);
+    uv_close((uv_handle_t *)&j->timer, on_timer_closed);
+}
+
+/* ---- results ---- */
+
+static const char *sni_sent(const struct job *j, const struct probe_result *r)
+{
+    if (!r->evidence.sni_sent)
+        return NULL;
+    return j->eng->cfg->sni_override ? j->eng->cfg->sni_override : j->target.host;
+}
+
+static void report(struct job *j, const struct probe_result *r)
+{
+    struct engine_outcome o = {
+        .target = &j->target,
+        .ip = j->ip,
+        .sni = sni_sent(j, r),
+        .resolve_failed = j->resolve_failed,
+        .elapsed_ms = (uint32_t)(uv_now(&j->eng->loop) - j->started),
+        .result = r,
+    };
+    j->reported = true;
+    j->eng->on_result(j->eng->result_ctx, &o);
+}
+
+static void report_failure(struct job *j, enum probe_verdict v, const char *why)
+{
+    struct probe_result failed = {.verdict = v};
+    snprintf(failed.reason, sizeof failed.reason, "%.*s", (int)sizeof failed.reason - 1, why);
+    report(j, &failed);
+    job_close(j);
+}
+
+/* ---- I/O ---- */
+
+static void on_written(uv_write_t *req, int status)
+{
+    (void)status; /* a failed write shows up as an error or EOF on the read side */
+    free(req->data);
+}
+
+static void write_output(struct job *j)
+{
+    const uint8_t *out;
+    size_t n;
+    probe_take_output(j->probe, &out, &n);
+    if (n == 0 || !j->tcp || j->connecting)
+        return;
+    /* A copy: the probe may rewrite its buffer before libuv is done with it. */
+    struct write_req *w = malloc(sizeof *w + n);
+    if (!w)
+        return; /* the probe's deadline turns this into a result */
+    memcpy(w->data, out, n);
+    w->buf = uv_buf_init((char *)w->data, (unsigned)n);
+    w->req.data = w;
+    if (uv_write(&w->req, (uv_stream_t *)j->tcp, &w->buf, 1, on_written) != 0)
+        free(w);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    struct job *j = h->data;
+    buf->base = (char *)j->eng->read_buf;
+    buf->len = sizeof j->eng->read_buf;
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct job *j = s->data;
+    if ((uv_tcp_t *)s != j->tcp || n == 0)
+        return;
+    uint64_t now = uv_now(&j->eng->loop);
+    if (n > 0) {
+        probe_on_data(j->probe, now, (const uint8_t *)buf->base, (size_t)n);
+    } else {
+        uv_read_stop(s);
+        probe_on_closed(j->probe, now, n != UV_EOF);
+    }
+    job_step(j);
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    uv_tcp_t *tcp = (uv_tcp_t *)req->handle;
+    struct job *j = tcp->data;
+    free(req);
+    if (status == UV_ECANCELED || tcp != j->tcp)
+        return; /* an abandoned connection */
+    j->connecting = false;
+    uint64_t now = uv_now(&j->eng->loop);
+    if (status < 0) {
+        probe_on_connect_failed(j->probe, now, uv_strerror(status));
+    } else {
+        uv_tcp_nodelay(tcp, 1); /* the probe and the follow-up must leave as separate writes */
+        uv_read_start((uv_stream_t *)tcp, on_alloc, on_read);
+        probe_on_connected(j->probe, now);
+    }
+    job_step(j);
+}
+
+static void start_connect(struct job *j)
+{
+    close_tcp(j);
+    uv_tcp_t *tcp = malloc(sizeof *tcp);
+    uv_connect_t *req = malloc(sizeof *req);
+    int rc = tcp && req ? uv_tcp_init(&j->eng->loop, tcp) : UV_ENOMEM;
+    if (rc != 0) {
+        free(tcp);
+        free(req);
+        probe_on_connect_failed(j->probe, uv_now(&j->eng->loop), uv_strerror(rc));
+        return;
+    }
+    tcp->data = j;
+    j->tcp = tcp;
+    j->open_handles++;
+    j->connecting = true;
+    rc = uv_tcp_connect(req, tcp, (const struct sockaddr *)&j->addr, on_connect);
+    if (rc != 0) {
+        free(req);
+        close_tcp(j);
+        probe_on_connect_failed(j->probe, uv_now(&j->eng->loop), uv_strerror(rc));
+    }
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct job *j = t->data;
+    probe_on_tick(j->probe, uv_now(&j->eng->loop));
+    job_step(j);
+}
+
+/* After every event: write what the probe wants sent, (re)connect, re-arm the timer. */
+static void job_step(struct job *j)
+{
+    for (int guard = 0; guard < PROBE_MAX_ATTEMPTS + 2; guard++) {
+        write_output(j);
+        enum probe_state st = probe_state(j->probe);
+        if (st == PROBE_DONE) {
+            if (!j->reported)
+                report(j, probe_result(j->probe));
+            job_close(j);
+            return;
+        }
+        if (st != PROBE_WANT_CONNECT || j->connecting)
+            break;
+        start_connect(j); /* may fail at once and change the state again */
+    }
+    uint64_t now = uv_now(&j->eng->loop), at = probe_wakeup_at(j->probe);
+    uv_timer_start(&j->timer, on_timer, at > now ? at - now : 0, 0);
+}
+
+/* ---- starting a target ---- */
+
+static void start_probe(struct job *j)
+{
+    struct engine *eng = j->eng;
+    const struct engine_config *cfg = eng->cfg;
+    const char *sni = NULL;
+    if (cfg->sni_override)
+        sni = cfg->sni_override;
+    else if (cfg->sni && j->target.family == 0)
+        sni = j->target.host; /* RFC 6066 section 3: names only, never literal addresses */
+    struct probe_config pc = {
+        .kit = eng->kit,
+        .server_name = sni,
+        .timeout_ms = cfg->timeout_ms,
+        .followup_ms = cfg->followup_ms,
+        .max_version = cfg->max_version,
+    };
+    hc_result r = probe_new(&pc, uv_now(&eng->loop), &j->probe);
+    if (!hc_ok(r)) {
+        report_failure(j, PROBE_INCONCLUSIVE, hc_error_message(r.error));
+        return;
+    }
+    job_step(j);
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+static void address_to_ip(struct job *j)
+{
+    const void *a = j->addr.ss_family == AF_INET6
+                        ? (const void *)&((struct sockaddr_in6 *)&j->addr)->sin6_addr
+                        : (const void *)&((struct sockaddr_in *)&j->addr)->sin_addr;
+    inet_ntop(j->addr.ss_family, a, j->ip, sizeof j->ip);
+}
+
+static void resolve_failed(struct job *j, int status)
+{
+    char why[sizeof j->target.host + 64];
+    snprintf(why, sizeof why, "cannot resolve %s: %s", j->target.host, uv_strerror(status));
+    j->resolve_failed = true;
+    report_failure(j, PROBE_UNREACHABLE, why);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    struct job *j = req->data;
+    j->resolving = false;
+    if (status == UV_ECANCELED || j->reported) { /* abandoned meanwhile */
+        uv_freeaddrinfo(res);
+        job_release(j);
+        return;
+    }
+    j->open_handles--; /* the resolution is over; the timer still holds the job */
+    if (status < 0 || !res) {
+        uv_freeaddrinfo(res);
+        resolve_failed(j, status < 0 ? status : UV_EAI_NONAME);
+        return;
+    }
+    memcpy(&j->addr, res->ai_addr, res->ai_addrlen);
+    uv_freeaddrinfo(res);
+    set_port(&j->addr, j->target.port);
+    address_to_ip(j);
+    start_probe(j);
+}
+
+static void resolve(struct job *j)
+{
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
+    j->gai.data = j;
+    j->resolving = true;
+    j->open_handles++; /* a pending resolution holds the job like a handle */
+    int rc = uv_getaddrinfo(&j->eng->loop, &j->gai, on_resolved, j->target.host, NULL, &hints);
+    if (rc != 0) {
+        j->resolving = false;
+        j->open_handles--;
+        resolve_failed(j, rc);
+    }
+}
+
+static void job_start(struct engine *eng, const struct target *t)
+{
+    struct job *j = calloc(1, sizeof *j);
+    if (!j) {
+        struct probe_result failed = {.verdict = PROBE_INCONCLUSIVE, .reason = "out of memory"};
+        struct engine_outcome o = {.target = t, .ip = "", .result = &failed};
+        eng->on_result(eng->result_ctx, &o);
+        return;
+    }
+    j->eng = eng;
+    j->target = *t;
+    j->next = eng->jobs;
+    if (eng->jobs)
+        eng->jobs->prev = j;
+    eng->jobs = j;
+    eng->in_flight++;
+    uv_timer_init(&eng->loop, &j->timer);
+    j->timer.data = j;
+    j->open_handles = 1;
+    j->started = uv_now(&eng->loop);
+    if (t->family == 0) {
+        resolve(j);
+        return;
+    }
+    /* target_parse has validated the literal. */
+    if (t->family == AF_INET)
+        (void)uv_ip4_addr(t->host, t->port, (struct sockaddr_in *)&j->addr);
+    else
+        (void)uv_ip6_addr(t->host, t->port, (struct sockaddr_in6 *)&j->addr);
+    address_to_ip(j);
+    start_probe(j);
+}
+
+static void start_jobs(struct engine *eng)
+{
+    while (!eng->source_done && eng->signals == 0 && eng->in_flight < eng->cfg->concurrency) {
+        struct target t;
+        if (!eng->source(eng->source_ctx, &t)) {
+            eng->source_done = true;
+            break;
+        }
+        job_start(eng, &t);
+    }
+    bool finished = eng->source_done || eng->signals;
+    if (finished && eng->in_flight == 0 && !uv_is_closing((uv_handle_t *)&eng->sigint)) {
+        uv_close((uv_handle_t *)&eng->sigint, NULL);
+        uv_close((uv_handle_t *)&eng->sigterm, NULL);
+    }
+}
+
+/* First signal: no new probes, those in flight finish. Second: abandon them unreported. */
+static void on_signal(uv_signal_t *s, int signum)
+{
+    (void)signum;
+    struct engine *eng = s->data;
+    if (++eng->signals == 1) {
+        start_jobs(eng);
+        return;
+    }
+    for (struct job *j = eng->jobs, *next; j; j = next) {
+        next = j->next;
+        j->reported = true;
+        if (j->resolving)
+            uv_cancel((uv_req_t *)&j->gai);
+        job_close(j);
+    }
+}
+
+hc_result engine_run(const struct engine_config *cfg, engine_source_fn source, void *source_ctx,
+                     engine_result_fn on_result, void *result_ctx, bool *interrupted)
+{
+    HC_ENSURE(cfg->concurrency > 0, HC_ERR_USAGE);
+    struct engine *eng = calloc(1, sizeof *eng);
+    HC_ENSURE(eng, HC_ERR_NOMEM);
+    hc_result r = probe_kit_new(cfg->leak_bytes, &eng->kit);
+    if (!hc_ok(r) || uv_loop_init(&eng->loop) != 0) {
+        probe_kit_free(eng->kit);
+        free(eng);
+        return hc_ok(r) ? HC_RESULT(HC_ERR_IO) : r;
+    }
+    eng->cfg = cfg;
+    eng->source = source;
+    eng->source_ctx = source_ctx;
+    eng->on_result = on_result;
+    eng->result_ctx = result_ctx;
+    uv_signal_init(&eng->loop, &eng->sigint);
+    uv_signal_init(&eng->loop, &eng->sigterm);
+    eng->sigint.data = eng->sigterm.data = eng;
+    uv_signal_start(&eng->sigint, on_signal, SIGINT);
+    uv_signal_start(&eng->sigterm, on_signal, SIGTERM);
+    start_jobs(eng);
+    uv_run(&eng->loop, UV_RUN_DEFAULT);
+    *interrupted = eng->signals > 0;
+    int rc = uv_loop_close(&eng->loop);
+    probe_kit_free(eng->kit);
+    free(eng);
+    return rc == 0 ? HC_SUCCESS : HC_RESULT(HC_ERR_LOOP);
+}

@@ -1,0 +1,71 @@
+#include "probe/kit.h"
+
+#include <stdlib.h>
+
+/* Recognisable, different for the two heartbeats, and the same on every run so that captures
+ * of heartcheck are easy to read: "heartcheck probe" / "heartcheck f-up " then a counter. */
+uint8_t kit_payload_byte(enum kit_record which, size_t i)
+{
+    static const char tag[2][17] = {"heartcheck probe", "heartcheck f-up "};
+    if (i < 16)
+        return (uint8_t)tag[which][i];
+    return (uint8_t)('a' + (i % 26));
+}
+
+static hc_result build(struct probe_kit *kit, enum kit_record which, unsigned v)
+{
+    size_t payload_len = which == KIT_PROBE ? PROBE_PAYLOAD : PROBE_FOLLOWUP_PAYLOAD;
+    uint8_t *payload = malloc(payload_len);
+    HC_ENSURE(payload, HC_ERR_NOMEM);
+    for (size_t i = 0; i < payload_len; i++)
+        payload[i] = kit_payload_byte(which, i);
+    struct tls_heartbeat_params hb = {
+        .record_version = (uint16_t)(TLS_VERSION_SSL3 + v),
+        .type = TLS_HEARTBEAT_REQUEST,
+        .payload = payload,
+        .payload_len = payload_len,
+        /* The probe claims what it sends (plus any opted-in over-read) and has no padding:
+         * only a server without the 1.0.1g length check answers it. The follow-up is
+         * well-formed (RFC 6520 section 4: at least 16 bytes of padding). */
+        .claimed_length = which == KIT_PROBE ? kit->probe_claim : (uint16_t)payload_len,
+        .padding_len = which == KIT_PROBE ? 0 : TLS_HEARTBEAT_MIN_PADDING,
+        .padding_byte = 0,
+    };
+    struct wire_writer w = wire_writer_init(kit->records[which][v], KIT_RECORD_LEN);
+    hc_result res = tls_heartbeat_write(&w, &hb);
+    kit->record_len[which] = w.len;
+    free(payload);
+    return res;
+}
+
+hc_result probe_kit_new(uint32_t leak_bytes, struct probe_kit **out)
+{
+    HC_ENSURE(leak_bytes <= PROBE_MAX_LEAK, HC_ERR_USAGE);
+    struct probe_kit *kit = calloc(1, sizeof *kit);
+    HC_ENSURE(kit, HC_ERR_NOMEM);
+    kit->leak_bytes = leak_bytes;
+    kit->probe_claim = (uint16_t)(PROBE_PAYLOAD + leak_bytes);
+    for (unsigned v = 0; v < KIT_VERSIONS; v++) {
+        hc_result res = build(kit, KIT_PROBE, v);
+        if (hc_ok(res))
+            res = build(kit, KIT_FOLLOWUP, v);
+        if (!hc_ok(res)) {
+            free(kit);
+            return res;
+        }
+    }
+    *out = kit;
+    return HC_SUCCESS;
+}
+
+void probe_kit_free(struct probe_kit *kit) { free(kit); }
+
+void kit_record(const struct probe_kit *kit, enum kit_record which, uint16_t version,
+                const uint8_t **data, size_t *len)
+{
+    unsigned v = version >= TLS_VERSION_SSL3 && version <= TLS_VERSION_TLS12
+                     ? (unsigned)(version - TLS_VERSION_SSL3)
+                     : KIT_VERSIONS - 1;
+    *data = kit->records[which][v];
+    *len = kit->record_len[which];
+}

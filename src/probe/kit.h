@@ -1,0 +1,25 @@
+/* Private to src/probe: the prebuilt heartbeat records shared by every probe of a scan. */
+#ifndef HC_PROBE_KIT_H
+#define HC_PROBE_KIT_H
+
+#include "probe/probe.h"
+
+enum { KIT_VERSIONS = 4 }; /* SSLv3, TLS 1.0, 1.1, 1.2 */
+enum kit_record { KIT_PROBE, KIT_FOLLOWUP };
+enum { KIT_RECORD_LEN = TLS_RECORD_HEADER_LEN + TLS_MAX_PLAINTEXT };
+
+struct probe_kit {
+    uint32_t leak_bytes;
+    uint16_t probe_claim;    /* payload_length of the probe: PROBE_PAYLOAD + leak_bytes */
+    uint8_t records[2][KIT_VERSIONS][KIT_RECORD_LEN];
+    size_t record_len[2];
+};
+
+/* The record to send for a negotiated version (SSLv3..TLS 1.2). */
+void kit_record(const struct probe_kit *kit, enum kit_record which, uint16_t version,
+                const uint8_t **data, size_t *len);
+
+/* The payload byte at offset i of the probe or the follow-up: what an echo must show. */
+uint8_t kit_payload_byte(enum kit_record which, size_t i);
+
+#endif

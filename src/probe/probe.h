@@ -1,0 +1,104 @@
+/* probe: the Heartbleed probe, server role, as a state machine without sockets or clocks.
+ *
+ * The driver opens connections, moves bytes and keeps time; the probe decides what to send
+ * and what the answers mean (DESIGN.md, "The probe"). After every call the driver asks:
+ *   probe_state()       PROBE_WANT_CONNECT: (re)connect, then probe_on_connected or
+ *                       probe_on_connect_failed; PROBE_RUNNING: keep the connection;
+ *                       PROBE_DONE: read probe_result() and close.
+ *   probe_take_output() bytes to write now, as one write (the follow-up heartbeat must not
+ *                       share a write with the probe, or nginx-like servers never see it).
+ *   probe_wakeup_at()   when to call probe_on_tick, in the driver's milliseconds.
+ *
+ * The default probe is the zero-leak probe: a heartbeat with 16381 payload bytes, claiming
+ * exactly those, no padding. A vulnerable OpenSSL echoes our own bytes (nothing of its memory)
+ * in a record that bypasses even a 16 KB handshake write buffer; a patched one drops it. A
+ * well-formed follow-up heartbeat 100 ms later tells "patched, heartbeat alive" at once. */
+#ifndef HC_PROBE_H
+#define HC_PROBE_H
+
+#include "base/base.h"
+#include "tls/tls.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum probe_verdict {
+    PROBE_VULNERABLE,
+    PROBE_PATCHED,        /* malformed heartbeat dropped (heartbeat alive, or silence/close) */
+    PROBE_NOT_VULNERABLE, /* no heartbeat support: the server refused it with an alert */
+    PROBE_NOT_TLS,
+    PROBE_UNREACHABLE,
+    PROBE_INCONCLUSIVE,
+};
+
+enum probe_state { PROBE_WANT_CONNECT, PROBE_RUNNING, PROBE_DONE };
+
+enum {
+    PROBE_PAYLOAD = 16381,     /* 3 + 16381 = 16384: the largest heartbeat one record holds */
+    PROBE_FOLLOWUP_PAYLOAD = 16365, /* + 16 padding: its answer is exactly one full record */
+    PROBE_MAX_LEAK = 65535 - PROBE_PAYLOAD, /* payload_length is 16 bits */
+    PROBE_MAX_ATTEMPTS = 6,
+};
+
+/* The 16 KB heartbeat records are the same for every target of a scan: built once, shared,
+ * read-only, so a probe in flight costs about 2 KB, not 50. */
+struct probe_kit;
+
+HC_MUST_CHECK hc_result probe_kit_new(uint32_t leak_bytes, struct probe_kit **out);
+void probe_kit_free(struct probe_kit *kit);
+
+struct probe_config {
+    const struct probe_kit *kit;
+    const char *server_name; /* SNI; NULL for address targets */
+    uint32_t timeout_ms;     /* deadline for the whole target, every attempt included */
+    uint32_t followup_ms;    /* delay of the well-formed follow-up heartbeat (100) */
+    uint16_t max_version;    /* highest version offered first (TLS 1.2) */
+};
+
+struct probe_evidence {
+    bool server_hello;        /* a ServerHello was parsed */
+    uint16_t tls_version;     /* negotiated */
+    uint16_t cipher;
+    bool heartbeat_extension; /* in the ServerHello */
+    bool alert_seen;
+    struct tls_alert alert;   /* last alert that mattered */
+    bool cert_seen;           /* a leaf certificate parsed by libcrypto */
+    struct tls_cert_info cert;
+    size_t chain_length;
+    uint16_t claimed_length;  /* payload_length of the probe */
+    size_t leaked_bytes;      /* server memory bytes received beyond our payload */
+    unsigned attempts;        /* connections made */
+    bool sni_sent;            /* on the attempt that decided */
+};
+
+struct probe_result {
+    enum probe_verdict verdict;
+    char reason[256];
+    struct probe_evidence evidence;
+    const uint8_t *leak; /* leaked_bytes of server memory: a secret, owned by the probe */
+};
+
+struct probe;
+
+HC_MUST_CHECK hc_result probe_new(const struct probe_config *cfg, uint64_t now_ms,
+                                  struct probe **out);
+void probe_free(struct probe *p); /* wipes leaked bytes */
+
+void probe_on_connected(struct probe *p, uint64_t now_ms);
+/* why: "connection refused", "no route to host"... Ends the probe: unreachable. */
+void probe_on_connect_failed(struct probe *p, uint64_t now_ms, const char *why);
+void probe_on_data(struct probe *p, uint64_t now_ms, const uint8_t *data, size_t len);
+void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset);
+void probe_on_tick(struct probe *p, uint64_t now_ms);
+
+enum probe_state probe_state(const struct probe *p);
+/* Bytes to write now; valid until the next call into the probe. *len 0 when none. */
+void probe_take_output(struct probe *p, const uint8_t **data, size_t *len);
+uint64_t probe_wakeup_at(const struct probe *p);
+/* Valid when probe_state() is PROBE_DONE, until probe_free. */
+const struct probe_result *probe_result(const struct probe *p);
+
+const char *probe_verdict_name(enum probe_verdict v); /* "vulnerable", "not_tls", ... */
+
+#endif

@@ -1,0 +1,51 @@
+/* report: findings -> text for people or JSON Lines for programs (schema: docs/json.md).
+ * One descriptor per output format; the drivers never format by hand. Leaked bytes are
+ * never part of any output here. */
+#ifndef HC_REPORT_H
+#define HC_REPORT_H
+
+#include "probe/probe.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct finding {
+    const char *target; /* as the user wrote it */
+    const char *host;
+    const char *ip;
+    uint16_t port;
+    const char *sni; /* NULL when none was sent */
+    uint32_t elapsed_ms;
+    const struct probe_result *result;
+};
+
+struct report_options {
+    bool verbose;
+    bool color;
+};
+
+enum { REPORT_VERDICTS = PROBE_INCONCLUSIVE + 1 };
+
+struct report_summary {
+    unsigned counts[REPORT_VERDICTS];
+    unsigned total;
+    double elapsed_s;
+    bool interrupted;
+};
+
+struct report_format {
+    const char *name;
+    void (*finding)(FILE *out, const struct finding *f, const struct report_options *o);
+    void (*summary)(FILE *out, const struct report_summary *s, const struct report_options *o);
+};
+
+extern const struct report_format report_text;
+extern const struct report_format report_json;
+
+void report_summary_add(struct report_summary *s, enum probe_verdict v);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void report_hex(const uint8_t *p, size_t n, char *out);
+
+#endif
