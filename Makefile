@@ -45,7 +45,7 @@ $(LIB): $(LIB_OBJS)
 $(BIN): $(O)/obj/src/cli/main.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
-$(O)/tests/%: tests/unit/%.c $(LIB) tests/unit/unit.h
+$(O)/tests/%: tests/unit/%.c $(LIB) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
 

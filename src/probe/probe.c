@@ -115,6 +115,8 @@ static bool plan_next_attempt(struct probe *p, bool name_refused)
         p->attempt.sni = false; /* same version, without the name it refused */
         return true;
     }
+    if (p->tried_plain)
+        return false; /* that was the last try */
     if (p->attempt.version > TLS_VERSION_SSL3) {
         p->attempt.version--;
         return true;

@@ -15,9 +15,11 @@ hc_result tls_heartbeat_header_parse(struct wire_reader *r, struct tls_heartbeat
 
 hc_result tls_heartbeat_write(struct wire_writer *w, const struct tls_heartbeat_params *p)
 {
-    size_t message = TLS_HEARTBEAT_HEADER_LEN + p->payload_len + p->padding_len;
-    /* One record carries at most 2^14 plaintext bytes (RFC 6520 section 4). */
-    HC_ENSURE(message <= TLS_MAX_PLAINTEXT, HC_ERR_LENGTH_TOO_BIG);
+    /* One record carries at most 2^14 plaintext bytes (RFC 6520 section 4). Checked term by
+     * term so that a huge payload_len or padding_len cannot wrap the sum around. */
+    const size_t room = TLS_MAX_PLAINTEXT - TLS_HEARTBEAT_HEADER_LEN;
+    HC_ENSURE(p->payload_len <= room && p->padding_len <= room - p->payload_len,
+              HC_ERR_LENGTH_TOO_BIG);
     struct wire_mark rec = tls_record_open(w, TLS_CT_HEARTBEAT, p->record_version);
     wire_write_u8(w, p->type);
     wire_write_u16(w, p->claimed_length);

@@ -1,0 +1,607 @@
+/* The probe state machine, fed real server flights (tests/unit/probe_fixtures.h) and the
+ * answers a vulnerable, patched or heartbeat-less server gives — whole, byte by byte and
+ * split at every offset. */
+#include "unit.h"
+
+#include "probe/kit.h"
+#include "probe/probe.h"
+#include "probe_fixtures.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { T0 = 1000, TIMEOUT = 5000, MSG_MAX = 3 + 65535 + 16 };
+
+static struct probe_kit *kit0, *kit100;
+
+static int setup(void **state)
+{
+    (void)state;
+    return hc_ok(probe_kit_new(0, &kit0)) && hc_ok(probe_kit_new(100, &kit100)) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    probe_kit_free(kit0);
+    probe_kit_free(kit100);
+    return 0;
+}
+
+static struct probe *new_probe(const struct probe_kit *kit, const char *sni)
+{
+    struct probe_config cfg = {.kit = kit,
+                               .server_name = sni,
+                               .timeout_ms = TIMEOUT,
+                               .followup_ms = 100,
+                               .max_version = TLS_VERSION_TLS12};
+    struct probe *p = NULL;
+    assert_success(probe_new(&cfg, T0, &p));
+    assert_int_equal(probe_state(p), PROBE_WANT_CONNECT);
+    return p;
+}
+
+/* Connects and checks that a ClientHello of the expected version goes out. */
+static struct tls_client_hello connect_hello(struct probe *p, uint16_t version)
+{
+    probe_on_connected(p, T0);
+    const uint8_t *out;
+    size_t n;
+    probe_take_output(p, &out, &n);
+    struct wire_reader r = wire_reader_init(out, n), body;
+    struct tls_record_header h;
+    assert_success(tls_record_next(&r, &h, &body));
+    assert_int_equal(h.type, TLS_CT_HANDSHAKE);
+    assert_int_equal(wire_remaining(&r), 0);
+    assert_true(h.length < 251 || h.length > 511); /* the F5 hang range */
+    struct tls_client_hello ch;
+    assert_int_equal(wire_peek(&body)[0], TLS_HS_CLIENT_HELLO);
+    assert_success(tls_client_hello_parse(wire_peek(&body) + 4, wire_remaining(&body) - 4, &ch));
+    assert_int_equal(ch.version, version);
+    return ch;
+}
+
+static struct probe *connected(const struct probe_kit *kit, const char *sni)
+{
+    struct probe *p = new_probe(kit, sni);
+    connect_hello(p, TLS_VERSION_TLS12);
+    return p;
+}
+
+/* The probe's own write after the server's flight: one record, nothing else. */
+static void expect_heartbeat_out(struct probe *p, enum kit_record which, uint16_t version,
+                                 uint16_t claimed)
+{
+    const uint8_t *out;
+    size_t n;
+    probe_take_output(p, &out, &n);
+    assert_int_equal(n, 16389);
+    struct wire_reader r = wire_reader_init(out, n), body;
+    struct tls_record_header h;
+    assert_success(tls_record_next(&r, &h, &body));
+    assert_int_equal(h.type, TLS_CT_HEARTBEAT);
+    assert_int_equal(h.version, version);
+    struct tls_heartbeat_header hb;
+    assert_success(tls_heartbeat_header_parse(&body, &hb));
+    assert_int_equal(hb.type, TLS_HEARTBEAT_REQUEST);
+    assert_int_equal(hb.payload_length, claimed);
+    assert_int_equal(wire_peek(&body)[0], kit_payload_byte(which, 0));
+}
+
+/* A heartbeat response as a server writes it: the message cut into records of 2^14. */
+static size_t response(uint8_t *out, size_t cap, uint16_t version, enum kit_record which,
+                       uint16_t claimed, size_t payload_sent, const uint8_t *extra, size_t extra_len)
+{
+    static uint8_t msg[MSG_MAX];
+    struct wire_writer m = wire_writer_init(msg, sizeof msg);
+    wire_write_u8(&m, TLS_HEARTBEAT_RESPONSE);
+    wire_write_u16(&m, claimed);
+    for (size_t i = 0; i < payload_sent; i++)
+        wire_write_u8(&m, kit_payload_byte(which, i));
+    wire_write_bytes(&m, extra, extra_len);
+    wire_write_fill(&m, 0xee, 16); /* the server's random padding */
+    assert_success(wire_writer_result(&m));
+    struct wire_writer w = wire_writer_init(out, cap);
+    for (size_t at = 0; at < m.len; at += TLS_MAX_PLAINTEXT) {
+        size_t n = m.len - at < TLS_MAX_PLAINTEXT ? m.len - at : TLS_MAX_PLAINTEXT;
+        struct wire_mark rec = tls_record_open(&w, TLS_CT_HEARTBEAT, version);
+        wire_write_bytes(&w, msg + at, n);
+        wire_close(&w, rec);
+    }
+    assert_success(wire_writer_result(&w));
+    return w.len;
+}
+
+static size_t echo_of_probe(uint8_t *out, size_t cap)
+{
+    return response(out, cap, TLS_VERSION_TLS12, KIT_PROBE, PROBE_PAYLOAD, PROBE_PAYLOAD, NULL, 0);
+}
+
+static const struct probe_result *done(struct probe *p, enum probe_verdict v)
+{
+    assert_int_equal(probe_state(p), PROBE_DONE);
+    const struct probe_result *r = probe_result(p);
+    if (r->verdict != v)
+        fail_msg("verdict %s, want %s: %s", probe_verdict_name(r->verdict), probe_verdict_name(v),
+                 r->reason);
+    assert_true(r->reason[0] != '\0');
+    return r;
+}
+
+static void feed(struct probe *p, const uint8_t *d, size_t n) { probe_on_data(p, T0 + 10, d, n); }
+
+/* ---- vulnerable ---- */
+
+static void check_vulnerable_101f(struct probe *p)
+{
+    const struct probe_result *r = done(p, PROBE_VULNERABLE);
+    const struct probe_evidence *ev = &r->evidence;
+    assert_int_equal(ev->leaked_bytes, 0);
+    assert_int_equal(ev->tls_version, TLS_VERSION_TLS12);
+    assert_int_equal(ev->cipher, 0x009c);
+    assert_true(ev->heartbeat_extension);
+    assert_true(ev->cert_seen);
+    assert_string_equal(ev->cert.subject, "CN=localhost");
+    assert_string_equal(ev->cert.not_before, "2026-11-21T12:35:37Z");
+    assert_int_equal(ev->chain_length, 1);
+    assert_int_equal(ev->attempts, 1);
+    assert_null(r->leak);
+}
+
+static void vulnerable_whole(void **state)
+{
+    (void)state;
+    static uint8_t answer[MSG_MAX + 64];
+    struct probe *p = connected(kit0, NULL);
+    feed(p, flight_openssl101f, sizeof flight_openssl101f);
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+    feed(p, answer, echo_of_probe(answer, sizeof answer));
+    check_vulnerable_101f(p);
+    probe_free(p);
+}
+
+/* Decided from the record header and the first bytes: the rest of 16 KB is not awaited. */
+static void vulnerable_from_first_bytes(void **state)
+{
+    (void)state;
+    static uint8_t answer[MSG_MAX + 64];
+    struct probe *p = connected(kit0, NULL);
+    feed(p, flight_openssl101f, sizeof flight_openssl101f);
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+    echo_of_probe(answer, sizeof answer);
+    feed(p, answer, 5 + 3 + 15);
+    assert_int_equal(probe_state(p), PROBE_RUNNING);
+    feed(p, answer + 23, 1);
+    check_vulnerable_101f(p);
+    probe_free(p);
+}
+
+static void vulnerable_byte_by_byte(void **state)
+{
+    (void)state;
+    static uint8_t stream[sizeof flight_openssl101f + 64];
+    memcpy(stream, flight_openssl101f, sizeof flight_openssl101f);
+    struct probe *p = connected(kit0, NULL);
+    for (size_t i = 0; i < sizeof flight_openssl101f; i++) {
+        assert_int_equal(probe_state(p), PROBE_RUNNING);
+        feed(p, stream + i, 1);
+    }
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+    static uint8_t answer[MSG_MAX + 64];
+    echo_of_probe(answer, sizeof answer);
+    for (size_t i = 0; i < 24 && probe_state(p) != PROBE_DONE; i++)
+        feed(p, answer + i, 1);
+    check_vulnerable_101f(p);
+    probe_free(p);
+}
+
+/* The flight and the answer in one stream, split in two at every offset of the flight. */
+static void vulnerable_split_everywhere(void **state)
+{
+    (void)state;
+    static uint8_t answer[MSG_MAX + 64];
+    size_t alen = echo_of_probe(answer, sizeof answer);
+    for (size_t cut = 1; cut < sizeof flight_openssl101f; cut++) {
+        struct probe *p = connected(kit0, NULL);
+        feed(p, flight_openssl101f, cut);
+        feed(p, flight_openssl101f + cut, sizeof flight_openssl101f - cut);
+        expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+        feed(p, answer, alen);
+        check_vulnerable_101f(p);
+        probe_free(p);
+    }
+}
+
+/* One record holding all three handshake messages, as other stacks write them. */
+static void vulnerable_messages_in_one_record(void **state)
+{
+    (void)state;
+    static uint8_t joined[sizeof flight_openssl101f];
+    struct wire_reader in = wire_reader_init(flight_openssl101f, sizeof flight_openssl101f), body;
+    struct wire_writer w = wire_writer_init(joined, sizeof joined);
+    struct wire_mark rec = tls_record_open(&w, TLS_CT_HANDSHAKE, TLS_VERSION_TLS12);
+    struct tls_record_header h;
+    while (hc_ok(tls_record_next(&in, &h, &body)))
+        wire_write_bytes(&w, wire_peek(&body), wire_remaining(&body));
+    wire_close(&w, rec);
+    assert_success(wire_writer_result(&w));
+    static uint8_t answer[MSG_MAX + 64];
+    struct probe *p = connected(kit0, NULL);
+    feed(p, joined, w.len);
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+    feed(p, answer, echo_of_probe(answer, sizeof answer));
+    check_vulnerable_101f(p);
+    probe_free(p);
+}
+
+/* ---- patched, not vulnerable ---- */
+
+static struct probe *probed(void)
+{
+    struct probe *p = connected(kit0, NULL);
+    feed(p, flight_openssl101f, sizeof flight_openssl101f);
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+    return p;
+}
+
+static void patched_closes(void **state) /* OpenSSL 1.0.1g s_server */
+{
+    (void)state;
+    struct probe *p = probed();
+    probe_on_closed(p, T0 + 20, true);
+    done(p, PROBE_PATCHED);
+    probe_free(p);
+}
+
+static void patched_followup_answered(void **state) /* nginx on 1.0.1g */
+{
+    (void)state;
+    struct probe *p = probed();
+    probe_on_tick(p, T0 + 50);
+    const uint8_t *out;
+    size_t n;
+    probe_take_output(p, &out, &n);
+    assert_int_equal(n, 0); /* not yet: the follow-up waits its 100 ms */
+    assert_int_equal(probe_wakeup_at(p), T0 + 10 + 100);
+    probe_on_tick(p, T0 + 110);
+    expect_heartbeat_out(p, KIT_FOLLOWUP, TLS_VERSION_TLS12, PROBE_FOLLOWUP_PAYLOAD);
+    static uint8_t answer[MSG_MAX + 64];
+    size_t alen = response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_FOLLOWUP,
+                           PROBE_FOLLOWUP_PAYLOAD, PROBE_FOLLOWUP_PAYLOAD, NULL, 0);
+    assert_int_equal(alen, 16389); /* exactly one full record */
+    feed(p, answer, alen);
+    const struct probe_result *r = done(p, PROBE_PATCHED);
+    assert_non_null(strstr(r->reason, "well-formed"));
+    probe_free(p);
+}
+
+static void patched_silence_until_deadline(void **state)
+{
+    (void)state;
+    struct probe *p = probed();
+    probe_on_tick(p, T0 + 110);
+    expect_heartbeat_out(p, KIT_FOLLOWUP, TLS_VERSION_TLS12, PROBE_FOLLOWUP_PAYLOAD);
+    assert_int_equal(probe_wakeup_at(p), T0 + TIMEOUT);
+    probe_on_tick(p, T0 + TIMEOUT);
+    done(p, PROBE_PATCHED);
+    probe_free(p);
+}
+
+static void not_vulnerable_alert(const uint8_t *flight, size_t len)
+{
+    static const uint8_t alert10[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a};
+    struct probe *p = connected(kit0, NULL);
+    feed(p, flight, len);
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+    feed(p, alert10, sizeof alert10);
+    const struct probe_result *r = done(p, PROBE_NOT_VULNERABLE);
+    assert_true(r->evidence.alert_seen);
+    assert_int_equal(r->evidence.alert.level, TLS_ALERT_FATAL);
+    assert_int_equal(r->evidence.alert.description, TLS_ALERT_UNEXPECTED_MESSAGE);
+    probe_free(p);
+}
+
+static void not_vulnerable_openssl3(void **state)
+{
+    (void)state;
+    not_vulnerable_alert(flight_openssl30, sizeof flight_openssl30);
+}
+
+static void not_vulnerable_gnutls(void **state) /* ServerKeyExchange, CertificateRequest */
+{
+    (void)state;
+    not_vulnerable_alert(flight_gnutls37, sizeof flight_gnutls37);
+}
+
+/* ---- SSLv3, fallback and SNI ---- */
+
+static size_t ssl3_flight(uint8_t *out, size_t cap, bool heartbeat_ext)
+{
+    struct wire_writer w = wire_writer_init(out, cap);
+    struct wire_mark rec = tls_record_open(&w, TLS_CT_HANDSHAKE, TLS_VERSION_SSL3);
+    struct tls_server_hello_params sh = {.version = TLS_VERSION_SSL3, .cipher_suite = 0x002f,
+                                         .heartbeat = heartbeat_ext};
+    tls_server_hello_write(&w, &sh);
+    struct wire_mark done_msg = tls_handshake_open(&w, TLS_HS_SERVER_HELLO_DONE);
+    wire_close(&w, done_msg);
+    wire_close(&w, rec);
+    assert_success(wire_writer_result(&w));
+    return w.len;
+}
+
+static void fatal_alert(struct probe *p, uint16_t version, uint8_t desc)
+{
+    uint8_t a[7] = {0x15, (uint8_t)(version >> 8), (uint8_t)version, 0, 2, 2, desc};
+    feed(p, a, sizeof a);
+}
+
+/* OpenSSL 1.0.1f answers heartbeats on SSLv3, where its ServerHello has no extension. */
+static void fallback_to_ssl3_vulnerable(void **state)
+{
+    (void)state;
+    struct probe *p = connected(kit0, NULL);
+    for (uint16_t v = TLS_VERSION_TLS12; v > TLS_VERSION_SSL3; v--) {
+        fatal_alert(p, v, TLS_ALERT_PROTOCOL_VERSION);
+        assert_int_equal(probe_state(p), PROBE_WANT_CONNECT);
+        struct tls_client_hello ch = connect_hello(p, (uint16_t)(v - 1));
+        assert_int_equal(ch.extension_count, v - 1 == TLS_VERSION_SSL3 ? 0 : ch.extension_count);
+    }
+    uint8_t flight[256];
+    feed(p, flight, ssl3_flight(flight, sizeof flight, false));
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_SSL3, PROBE_PAYLOAD);
+    static uint8_t answer[MSG_MAX + 64];
+    feed(p, answer, response(answer, sizeof answer, TLS_VERSION_SSL3, KIT_PROBE, PROBE_PAYLOAD,
+                             PROBE_PAYLOAD, NULL, 0));
+    const struct probe_result *r = done(p, PROBE_VULNERABLE);
+    assert_false(r->evidence.heartbeat_extension);
+    assert_int_equal(r->evidence.tls_version, TLS_VERSION_SSL3);
+    assert_int_equal(r->evidence.attempts, 4);
+    assert_non_null(strstr(r->reason, "no heartbeat extension"));
+    probe_free(p);
+}
+
+static void every_version_refused(void **state)
+{
+    (void)state;
+    struct probe *p = connected(kit0, NULL);
+    for (uint16_t v = TLS_VERSION_TLS12;; v--) {
+        fatal_alert(p, v, TLS_ALERT_PROTOCOL_VERSION);
+        if (v == TLS_VERSION_SSL3)
+            break;
+        connect_hello(p, (uint16_t)(v - 1));
+    }
+    done(p, PROBE_NOT_VULNERABLE);
+    probe_free(p);
+}
+
+static void every_handshake_closed(void **state)
+{
+    (void)state;
+    struct probe *p = connected(kit0, "www.example.com");
+    for (uint16_t v = TLS_VERSION_TLS12; v >= TLS_VERSION_SSL3; v--) {
+        probe_on_closed(p, T0 + 5, false);
+        if (v > TLS_VERSION_SSL3)
+            connect_hello(p, (uint16_t)(v - 1));
+    }
+    /* A name target gets one more try without SNI before giving up. */
+    struct tls_client_hello ch = connect_hello(p, TLS_VERSION_TLS12);
+    assert_string_equal(ch.server_name, "");
+    probe_on_closed(p, T0 + 5, true);
+    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
+    assert_int_equal(r->evidence.attempts, 5);
+    probe_free(p);
+}
+
+static void sni_refused_retries_without(void **state)
+{
+    (void)state;
+    struct probe *p = new_probe(kit0, "www.example.com");
+    struct tls_client_hello ch = connect_hello(p, TLS_VERSION_TLS12);
+    assert_string_equal(ch.server_name, "www.example.com");
+    fatal_alert(p, TLS_VERSION_TLS12, TLS_ALERT_UNRECOGNIZED_NAME);
+    ch = connect_hello(p, TLS_VERSION_TLS12); /* same version, no name */
+    assert_string_equal(ch.server_name, "");
+    feed(p, flight_openssl101f, sizeof flight_openssl101f);
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+    static uint8_t answer[MSG_MAX + 64];
+    feed(p, answer, echo_of_probe(answer, sizeof answer));
+    const struct probe_result *r = done(p, PROBE_VULNERABLE);
+    assert_false(r->evidence.sni_sent);
+    probe_free(p);
+}
+
+/* ---- the over-read, opt-in ---- */
+
+static void leak_collects_exactly_n_bytes(void **state)
+{
+    (void)state;
+    uint8_t secret[100];
+    for (size_t i = 0; i < sizeof secret; i++)
+        secret[i] = (uint8_t)(0x80 + i);
+    struct probe *p = connected(kit100, NULL);
+    feed(p, flight_openssl101f, sizeof flight_openssl101f);
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD + 100);
+    static uint8_t answer[MSG_MAX + 64];
+    size_t alen = response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_PROBE,
+                           PROBE_PAYLOAD + 100, PROBE_PAYLOAD, secret, sizeof secret);
+    feed(p, answer, alen - 30); /* the second record arrives later, in pieces */
+    assert_int_equal(probe_state(p), PROBE_RUNNING);
+    feed(p, answer + alen - 30, 30);
+    const struct probe_result *r = done(p, PROBE_VULNERABLE);
+    assert_int_equal(r->evidence.leaked_bytes, 100);
+    assert_memory_equal(r->leak, secret, 100);
+    probe_free(p);
+}
+
+static void leak_tail_never_arrives(void **state)
+{
+    (void)state;
+    struct probe *p = connected(kit100, NULL);
+    feed(p, flight_openssl101f, sizeof flight_openssl101f);
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD + 100);
+    static uint8_t answer[MSG_MAX + 64];
+    uint8_t secret[100] = {1, 2, 3};
+    response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_PROBE, PROBE_PAYLOAD + 100,
+             PROBE_PAYLOAD, secret, sizeof secret);
+    feed(p, answer, 16389); /* the first record: 3 leaked bytes in it; the rest stays buffered */
+    assert_int_equal(probe_state(p), PROBE_RUNNING);
+    probe_on_tick(p, probe_wakeup_at(p));
+    const struct probe_result *r = done(p, PROBE_VULNERABLE);
+    assert_int_equal(r->evidence.leaked_bytes, 16384 - 3 - PROBE_PAYLOAD);
+    probe_free(p);
+}
+
+/* ---- hostile or broken servers ---- */
+
+static void not_tls_banner(void **state)
+{
+    (void)state;
+    static const char banner[] = "500 OOPS: vsftpd: not found\r\n";
+    struct probe *p = connected(kit0, NULL);
+    feed(p, (const uint8_t *)banner, strlen(banner));
+    const struct probe_result *r = done(p, PROBE_NOT_TLS);
+    assert_non_null(strstr(r->reason, "500 OOPS"));
+    probe_free(p);
+}
+
+static void sslv2_reply(void **state)
+{
+    (void)state;
+    static const uint8_t v2[] = {0x80, 0x2e, 0x04, 0x00, 0x01, 0x00, 0x02};
+    struct probe *p = connected(kit0, NULL);
+    feed(p, v2, sizeof v2);
+    const struct probe_result *r = done(p, PROBE_NOT_TLS);
+    assert_non_null(strstr(r->reason, "SSLv2"));
+    probe_free(p);
+}
+
+static void huge_record_length(void **state)
+{
+    (void)state;
+    static const uint8_t rec[] = {0x16, 0x03, 0x03, 0xff, 0xff};
+    struct probe *p = connected(kit0, NULL);
+    feed(p, rec, sizeof rec);
+    done(p, PROBE_INCONCLUSIVE);
+    probe_free(p);
+}
+
+static void huge_handshake_message(void **state)
+{
+    (void)state;
+    static const uint8_t rec[] = {0x16, 0x03, 0x03, 0x00, 0x04, 0x0b, 0xff, 0xff, 0xff};
+    struct probe *p = connected(kit0, NULL);
+    feed(p, rec, sizeof rec);
+    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, "longer"));
+    probe_free(p);
+}
+
+static void alert_flood(void **state)
+{
+    (void)state;
+    static const uint8_t warning[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x70};
+    struct probe *p = connected(kit0, NULL);
+    for (int i = 0; i < 1000 && probe_state(p) == PROBE_RUNNING; i++)
+        feed(p, warning, sizeof warning);
+    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, "flood"));
+    probe_free(p);
+}
+
+static void answer_that_echoes_something_else(void **state)
+{
+    (void)state;
+    struct probe *p = probed();
+    static uint8_t answer[MSG_MAX + 64];
+    size_t alen = response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_PROBE, PROBE_PAYLOAD,
+                           PROBE_PAYLOAD, NULL, 0);
+    answer[5 + 3 + 2] ^= 0xff; /* one byte of "our" payload differs */
+    feed(p, answer, alen);
+    done(p, PROBE_INCONCLUSIVE);
+    probe_free(p);
+}
+
+static void server_heartbeat_request_is_skipped(void **state)
+{
+    (void)state;
+    struct probe *p = probed();
+    static const uint8_t request[] = {0x18, 0x03, 0x03, 0x00, 0x14, 0x01, 0x00, 0x01, 0x42,
+                                      0,    0,    0,    0,    0,    0,    0,    0,    0,
+                                      0,    0,    0,    0,    0,    0,    0};
+    feed(p, request, sizeof request);
+    assert_int_equal(probe_state(p), PROBE_RUNNING);
+    static uint8_t answer[MSG_MAX + 64];
+    feed(p, answer, echo_of_probe(answer, sizeof answer));
+    done(p, PROBE_VULNERABLE);
+    probe_free(p);
+}
+
+static void silent_server(void **state)
+{
+    (void)state;
+    struct probe *p = connected(kit0, NULL);
+    probe_on_tick(p, T0 + TIMEOUT);
+    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, "no reply"));
+    probe_free(p);
+}
+
+static void connect_refused_and_timeout(void **state)
+{
+    (void)state;
+    struct probe *p = new_probe(kit0, NULL);
+    probe_on_connect_failed(p, T0 + 1, "connection refused");
+    const struct probe_result *r = done(p, PROBE_UNREACHABLE);
+    assert_string_equal(r->reason, "connection refused");
+    probe_free(p);
+    p = new_probe(kit0, NULL);
+    probe_on_tick(p, T0 + TIMEOUT);
+    done(p, PROBE_UNREACHABLE);
+    probe_free(p);
+}
+
+static void data_after_done_is_ignored(void **state)
+{
+    (void)state;
+    struct probe *p = probed();
+    probe_on_closed(p, T0 + 20, false);
+    done(p, PROBE_PATCHED);
+    static uint8_t answer[MSG_MAX + 64];
+    feed(p, answer, echo_of_probe(answer, sizeof answer));
+    probe_on_tick(p, T0 + 2 * TIMEOUT);
+    done(p, PROBE_PATCHED);
+    probe_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(vulnerable_whole),
+        cmocka_unit_test(vulnerable_from_first_bytes),
+        cmocka_unit_test(vulnerable_byte_by_byte),
+        cmocka_unit_test(vulnerable_split_everywhere),
+        cmocka_unit_test(vulnerable_messages_in_one_record),
+        cmocka_unit_test(patched_closes),
+        cmocka_unit_test(patched_followup_answered),
+        cmocka_unit_test(patched_silence_until_deadline),
+        cmocka_unit_test(not_vulnerable_openssl3),
+        cmocka_unit_test(not_vulnerable_gnutls),
+        cmocka_unit_test(fallback_to_ssl3_vulnerable),
+        cmocka_unit_test(every_version_refused),
+        cmocka_unit_test(every_handshake_closed),
+        cmocka_unit_test(sni_refused_retries_without),
+        cmocka_unit_test(leak_collects_exactly_n_bytes),
+        cmocka_unit_test(leak_tail_never_arrives),
+        cmocka_unit_test(not_tls_banner),
+        cmocka_unit_test(sslv2_reply),
+        cmocka_unit_test(huge_record_length),
+        cmocka_unit_test(huge_handshake_message),
+        cmocka_unit_test(alert_flood),
+        cmocka_unit_test(answer_that_echoes_something_else),
+        cmocka_unit_test(server_heartbeat_request_is_skipped),
+        cmocka_unit_test(silent_server),
+        cmocka_unit_test(connect_refused_and_timeout),
+        cmocka_unit_test(data_after_done_is_ignored),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
