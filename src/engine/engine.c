@@ -409,6 +409,8 @@ hc_result engine_run(const struct engine_config *cfg, engine_source_fn source, v
                      engine_result_fn on_result, void *result_ctx, bool *interrupted)
 {
     HC_ENSURE(cfg->concurrency > 0, HC_ERR_USAGE);
+    /* A server that resets while we write must not kill the scan: libuv leaves SIGPIPE on. */
+    signal(SIGPIPE, SIG_IGN);
     struct engine *eng = calloc(1, sizeof *eng);
     HC_ENSURE(eng, HC_ERR_NOMEM);
     hc_result r = probe_kit_new(cfg->leak_bytes, &eng->kit);
