@@ -182,36 +182,23 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
             return usage_error("--sni: '%s' is not a server name", arg);
         o->engine.sni_override = arg;
         return -1;
-    case OPT_NO_SNI:
-        o->engine.sni = false;
-        return -1;
+    case OPT_NO_SNI: o->engine.sni = false; return -1;
     case OPT_LEAK:
         if (!parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
             return usage_error("--leak: '%s' is not a byte count from 1 to 49154", arg);
         o->engine.leak_bytes = (uint32_t)v;
         return -1;
-    case OPT_DUMP:
-        o->dump_path = arg;
-        return -1;
-    case 'j':
-        o->format = &report_json;
-        return -1;
-    case 'v':
-        o->report.verbose = true;
-        return -1;
-    case 'q':
-        o->quiet = true;
-        return -1;
+    case OPT_DUMP: o->dump_path = arg; return -1;
+    case 'j': o->format = &report_json; return -1;
+    case 'v': o->report.verbose = true; return -1;
+    case 'q': o->quiet = true; return -1;
     case OPT_COLOR:
         if (strcmp(arg, "auto") && strcmp(arg, "always") && strcmp(arg, "never"))
             return usage_error("--color: '%s' is not auto, always or never", arg);
         c->color = arg;
         return -1;
-    case 'h':
-        c->help = true;
-        return -1;
-    default:
-        return usage_error("%s", "unknown option or missing argument");
+    case 'h': c->help = true; return -1;
+    default: return usage_error("%s", "unknown option or missing argument");
     }
 }
 
@@ -245,9 +232,9 @@ static int scan_command(int argc, char **argv)
         return usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
     c.opt.targets = argv + optind;
     c.opt.target_count = (size_t)(argc - optind);
-    c.opt.report.color = strcmp(c.color, "always") == 0 ||
-                         (strcmp(c.color, "auto") == 0 && isatty(STDOUT_FILENO) &&
-                          c.opt.format == &report_text && !getenv("NO_COLOR"));
+    c.opt.report.color =
+        strcmp(c.color, "always") == 0 || (strcmp(c.color, "auto") == 0 && isatty(STDOUT_FILENO) &&
+                                           c.opt.format == &report_text && !getenv("NO_COLOR"));
     return scan_run(&c.opt);
 }
 

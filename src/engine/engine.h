@@ -45,7 +45,7 @@ struct engine_config {
     uint32_t leak_bytes;
     uint16_t max_version;
     unsigned concurrency;
-    bool sni;                /* send SNI for name targets */
+    bool sni;                 /* send SNI for name targets */
     const char *sni_override; /* send this name for every target */
 };
 

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TARGET_ERR(...)                                                                    \
-    do {                                                                                   \
-        snprintf(err, err_cap, __VA_ARGS__);                                               \
-        return HC_RESULT(HC_ERR_USAGE);                                                    \
+#define TARGET_ERR(...)                                                                            \
+    do {                                                                                           \
+        snprintf(err, err_cap, __VA_ARGS__);                                                       \
+        return HC_RESULT(HC_ERR_USAGE);                                                            \
     } while (0)
 
 static bool parse_port(const char *s, uint16_t *out)

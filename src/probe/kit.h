@@ -10,7 +10,7 @@ enum { KIT_RECORD_LEN = TLS_RECORD_HEADER_LEN + TLS_MAX_PLAINTEXT };
 
 struct probe_kit {
     uint32_t leak_bytes;
-    uint16_t probe_claim;    /* payload_length of the probe: PROBE_PAYLOAD + leak_bytes */
+    uint16_t probe_claim; /* payload_length of the probe: PROBE_PAYLOAD + leak_bytes */
     uint8_t records[2][KIT_VERSIONS][KIT_RECORD_LEN];
     size_t record_len[2];
 };

@@ -13,7 +13,7 @@ enum {
     MAX_WARNINGS = 64,                  /* more warning alerts than this is a flood */
     LEAK_IDLE_MS = 1000,                /* the tail of an over-read may never leave the server */
     JUDGE_BYTES = TLS_HEARTBEAT_HEADER_LEN + 16, /* enough of an answer to know whose it is */
-    FIRST_BYTES = 48,                   /* kept to quote a non-TLS reply */
+    FIRST_BYTES = 48,                            /* kept to quote a non-TLS reply */
 };
 
 struct attempt {
@@ -141,9 +141,8 @@ static void attempts_exhausted(struct probe *p)
                version_name(p->cfg.max_version), p->failure);
 }
 
-__attribute__((format(printf, 3, 4))) static void handshake_failed(struct probe *p,
-                                                                   bool name_refused,
-                                                                   const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+handshake_failed(struct probe *p, bool name_refused, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -237,13 +236,9 @@ static void on_handshake_message(struct probe *p, uint64_t now,
 {
     bool have_hello = p->result.evidence.server_hello;
     switch (m->type) {
-    case TLS_HS_HELLO_REQUEST:
-        return;
-    case TLS_HS_SERVER_HELLO:
-        on_server_hello(p, m);
-        return;
-    default:
-        break;
+    case TLS_HS_HELLO_REQUEST: return;
+    case TLS_HS_SERVER_HELLO: on_server_hello(p, m); return;
+    default: break;
     }
     if (!have_hello) {
         finish(p, PROBE_INCONCLUSIVE, "handshake message %u before the ServerHello", m->type);
@@ -279,11 +274,13 @@ static void on_handshake_bytes(struct probe *p, uint64_t now, const uint8_t *dat
 static void on_alert_after_probe(struct probe *p, const struct tls_alert *a)
 {
     if (a->description == TLS_ALERT_PROTOCOL_VERSION)
-        finish(p, PROBE_INCONCLUSIVE, "the server refused the heartbeat's record version "
-                                      "(alert protocol_version)");
+        finish(p, PROBE_INCONCLUSIVE,
+               "the server refused the heartbeat's record version "
+               "(alert protocol_version)");
     else if (a->description == TLS_ALERT_UNEXPECTED_MESSAGE)
-        finish(p, PROBE_NOT_VULNERABLE, "heartbeat refused with alert unexpected_message: no "
-                                        "heartbeat support");
+        finish(p, PROBE_NOT_VULNERABLE,
+               "heartbeat refused with alert unexpected_message: no "
+               "heartbeat support");
     else
         finish(p, PROBE_NOT_VULNERABLE, "heartbeat refused with alert %s (%u)",
                alert_name(a->description), a->description);
@@ -333,8 +330,8 @@ static void on_alert_bytes(struct probe *p, const uint8_t *data, size_t len)
 
 /* ---- heartbeat answers ---- */
 
-static bool echoes(const struct probe *p, enum kit_record which, const uint8_t *payload,
-                   size_t len, uint16_t claimed)
+static bool echoes(const struct probe *p, enum kit_record which, const uint8_t *payload, size_t len,
+                   uint16_t claimed)
 {
     uint16_t expected = which == KIT_PROBE ? p->cfg.kit->probe_claim : PROBE_FOLLOWUP_PAYLOAD;
     if (claimed != expected || len == 0)
@@ -407,8 +404,9 @@ static void judge_heartbeat(struct probe *p, uint64_t now)
     if (echoes(p, KIT_PROBE, payload, n, hb.payload_length))
         vulnerable(p, now);
     else if (echoes(p, KIT_FOLLOWUP, payload, n, hb.payload_length))
-        finish(p, PROBE_PATCHED, "dropped the heartbeat without padding and answered the "
-                                 "well-formed one: the 1.0.1g length check is there");
+        finish(p, PROBE_PATCHED,
+               "dropped the heartbeat without padding and answered the "
+               "well-formed one: the 1.0.1g length check is there");
     else
         finish(p, PROBE_INCONCLUSIVE,
                "a heartbeat response that echoes neither of ours (payload_length %u)",
@@ -487,17 +485,10 @@ static void record_started(struct probe *p)
 static void record_body(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
 {
     switch (p->rin.cur.type) {
-    case TLS_CT_HANDSHAKE:
-        on_handshake_bytes(p, now, data, len);
-        break;
-    case TLS_CT_ALERT:
-        on_alert_bytes(p, data, len);
-        break;
-    case TLS_CT_HEARTBEAT:
-        on_heartbeat_bytes(p, now, data, len);
-        break;
-    default:
-        break; /* after the probe, other records do not matter */
+    case TLS_CT_HANDSHAKE: on_handshake_bytes(p, now, data, len); break;
+    case TLS_CT_ALERT: on_alert_bytes(p, data, len); break;
+    case TLS_CT_HEARTBEAT: on_heartbeat_bytes(p, now, data, len); break;
+    default: break; /* after the probe, other records do not matter */
     }
 }
 
@@ -624,11 +615,8 @@ void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset)
                "as OpenSSL 1.0.1g and later do",
                how);
         break;
-    case PH_LEAKING:
-        finish_leak(p);
-        break;
-    default:
-        break;
+    case PH_LEAKING: finish_leak(p); break;
+    default: break;
     }
 }
 
@@ -653,13 +641,11 @@ static void deadline_passed(struct probe *p)
     case PH_PROBED:
     case PH_FOLLOWED:
         finish(p, PROBE_PATCHED,
-               "no answer to the heartbeat without padding nor to the well-formed one in %gs", secs);
+               "no answer to the heartbeat without padding nor to the well-formed one in %gs",
+               secs);
         break;
-    case PH_LEAKING:
-        finish_leak(p);
-        break;
-    default:
-        break;
+    case PH_LEAKING: finish_leak(p); break;
+    default: break;
     }
 }
 

@@ -35,7 +35,7 @@ enum probe_verdict {
 enum probe_state { PROBE_WANT_CONNECT, PROBE_RUNNING, PROBE_DONE };
 
 enum {
-    PROBE_PAYLOAD = 16381,     /* 3 + 16381 = 16384: the largest heartbeat one record holds */
+    PROBE_PAYLOAD = 16381,          /* 3 + 16381 = 16384: the largest heartbeat one record holds */
     PROBE_FOLLOWUP_PAYLOAD = 16365, /* + 16 padding: its answer is exactly one full record */
     PROBE_MAX_LEAK = 65535 - PROBE_PAYLOAD, /* payload_length is 16 bits */
     PROBE_MAX_ATTEMPTS = 6,
@@ -57,19 +57,19 @@ struct probe_config {
 };
 
 struct probe_evidence {
-    bool server_hello;        /* a ServerHello was parsed */
-    uint16_t tls_version;     /* negotiated */
+    bool server_hello;    /* a ServerHello was parsed */
+    uint16_t tls_version; /* negotiated */
     uint16_t cipher;
     bool heartbeat_extension; /* in the ServerHello */
     bool alert_seen;
-    struct tls_alert alert;   /* last alert that mattered */
-    bool cert_seen;           /* a leaf certificate parsed by libcrypto */
+    struct tls_alert alert; /* last alert that mattered */
+    bool cert_seen;         /* a leaf certificate parsed by libcrypto */
     struct tls_cert_info cert;
     size_t chain_length;
-    uint16_t claimed_length;  /* payload_length of the probe */
-    size_t leaked_bytes;      /* server memory bytes received beyond our payload */
-    unsigned attempts;        /* connections made */
-    bool sni_sent;            /* on the attempt that decided */
+    uint16_t claimed_length; /* payload_length of the probe */
+    size_t leaked_bytes;     /* server memory bytes received beyond our payload */
+    unsigned attempts;       /* connections made */
+    bool sni_sent;           /* on the attempt that decided */
 };
 
 struct probe_result {

@@ -34,11 +34,11 @@ static json_t *cert_json(const struct probe_evidence *ev)
     char sha[65], spki[65];
     report_hex(ev->cert.sha256, sizeof ev->cert.sha256, sha);
     report_hex(ev->cert.spki_sha256, sizeof ev->cert.spki_sha256, spki);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i}", "subject",
-                     ev->cert.subject, "issuer", ev->cert.issuer, "not_before",
-                     ev->cert.not_before, "not_after", ev->cert.not_after, "key_type",
-                     ev->cert.key_type, "key_bits", ev->cert.key_bits, "sha256", sha,
-                     "spki_sha256", spki, "chain_length", (int)ev->chain_length);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i}", "subject", ev->cert.subject,
+                     "issuer", ev->cert.issuer, "not_before", ev->cert.not_before, "not_after",
+                     ev->cert.not_after, "key_type", ev->cert.key_type, "key_bits",
+                     ev->cert.key_bits, "sha256", sha, "spki_sha256", spki, "chain_length",
+                     (int)ev->chain_length);
 }
 
 static void now_iso8601(char *out, size_t cap)
@@ -64,16 +64,17 @@ static json_t *finding_json(const struct finding *f)
     json_object_set_new(o, "verdict", json_string(probe_verdict_name(r->verdict)));
     json_object_set_new(o, "reason", json_string(r->reason));
     json_object_set_new(o, "leaked_bytes", json_integer((json_int_t)ev->leaked_bytes));
-    json_object_set_new(o, "tls_version",
-                        string_or_null(ev->server_hello ? tls_version_name(ev->tls_version) : NULL));
+    json_object_set_new(
+        o, "tls_version",
+        string_or_null(ev->server_hello ? tls_version_name(ev->tls_version) : NULL));
     json_object_set_new(o, "cipher", cipher_json(ev));
     json_object_set_new(o, "heartbeat_extension", json_boolean(ev->heartbeat_extension));
     json_object_set_new(o, "alert", alert_json(ev));
     json_object_set_new(o, "cert", cert_json(ev));
-    json_object_set_new(o, "probe", json_pack("{s:s, s:i}", "kind",
-                                               ev->claimed_length > PROBE_PAYLOAD ? "over-read"
-                                                                                  : "zero-leak",
-                                               "claimed_length", (int)ev->claimed_length));
+    json_object_set_new(o, "probe",
+                        json_pack("{s:s, s:i}", "kind",
+                                  ev->claimed_length > PROBE_PAYLOAD ? "over-read" : "zero-leak",
+                                  "claimed_length", (int)ev->claimed_length));
     json_object_set_new(o, "attempts", json_integer(ev->attempts));
     json_object_set_new(o, "elapsed_ms", json_integer(f->elapsed_ms));
     json_object_set_new(o, "time", json_string(when));

@@ -58,7 +58,8 @@ static void details(FILE *out, const struct finding *f)
         report_hex(ev->cert.sha256, sizeof ev->cert.sha256, hex);
         fprintf(out, "    cert sha256 %s\n", hex);
         report_hex(ev->cert.spki_sha256, sizeof ev->cert.spki_sha256, hex);
-        fprintf(out, "    key sha256  %s (%s %d bits)\n", hex, ev->cert.key_type, ev->cert.key_bits);
+        fprintf(out, "    key sha256  %s (%s %d bits)\n", hex, ev->cert.key_type,
+                ev->cert.key_bits);
     }
     if (ev->leaked_bytes)
         fprintf(out, "    leaked      %zu bytes of server memory (not shown; see --dump)\n",

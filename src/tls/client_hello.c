@@ -8,8 +8,12 @@ static const uint16_t offered_groups[] = {0x0017, 0x0018, 0x0019, 0x001d, 0x0015
 /* SHA-512/384/256/224/1 with RSA and ECDSA, SHA-256/1 with DSA (RFC 5246 7.4.1.4.1). */
 static const uint16_t offered_sigalgs[] = {0x0601, 0x0603, 0x0501, 0x0503, 0x0401, 0x0403,
                                            0x0301, 0x0303, 0x0201, 0x0203, 0x0402, 0x0202};
-enum { SCSV_RENEGOTIATION_INFO = 0x00ff, /* RFC 5746 section 3.3 */
-       F5_LOW = 251, F5_HIGH = 511, F5_PADDED = 512 };
+enum {
+    SCSV_RENEGOTIATION_INFO = 0x00ff, /* RFC 5746 section 3.3 */
+    F5_LOW = 251,
+    F5_HIGH = 511,
+    F5_PADDED = 512
+};
 
 static void write_u16_list(struct wire_writer *w, const uint16_t *v, size_t n)
 {

@@ -2,9 +2,9 @@
 
 #include <stddef.h>
 
-#define T12 true  /* TLS 1.2 only */
-#define ANY false
-#define RSA_KX true
+#define T12      true /* TLS 1.2 only */
+#define ANY      false
+#define RSA_KX   true
 #define OTHER_KX false
 
 /* What we offer, in order: forward-secret AEAD first, then CBC, then the legacy RC4, 3DES,
@@ -71,16 +71,11 @@ const struct tls_cipher_suite *tls_cipher_suite_find(uint16_t id)
 const char *tls_version_name(uint16_t version)
 {
     switch (version) {
-    case TLS_VERSION_SSL3:
-        return "SSLv3";
-    case TLS_VERSION_TLS10:
-        return "TLSv1.0";
-    case TLS_VERSION_TLS11:
-        return "TLSv1.1";
-    case TLS_VERSION_TLS12:
-        return "TLSv1.2";
-    default:
-        return NULL;
+    case TLS_VERSION_SSL3: return "SSLv3";
+    case TLS_VERSION_TLS10: return "TLSv1.0";
+    case TLS_VERSION_TLS11: return "TLSv1.1";
+    case TLS_VERSION_TLS12: return "TLSv1.2";
+    default: return NULL;
     }
 }
 

@@ -19,7 +19,8 @@ hc_result tls_server_hello_parse(const uint8_t *body, size_t len, struct tls_ser
     struct tls_server_hello sh;
     memset(&sh, 0, sizeof sh);
     HC_TRY(wire_read_u16(&r, &sh.version));
-    HC_ENSURE(sh.version >= TLS_VERSION_SSL3 && sh.version <= TLS_VERSION_TLS12, HC_ERR_BAD_VERSION);
+    HC_ENSURE(sh.version >= TLS_VERSION_SSL3 && sh.version <= TLS_VERSION_TLS12,
+              HC_ERR_BAD_VERSION);
     HC_TRY(wire_copy_bytes(&r, sh.random, sizeof sh.random));
     struct wire_reader sid;
     HC_TRY(wire_read_vector(&r, 1, &sid));

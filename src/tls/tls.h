@@ -67,11 +67,11 @@ enum tls_heartbeat_mode { TLS_HEARTBEAT_PEER_ALLOWED = 1, TLS_HEARTBEAT_PEER_NOT
 
 enum {
     TLS_RECORD_HEADER_LEN = 5,
-    TLS_MAX_PLAINTEXT = 16384,            /* 2^14, RFC 5246 section 6.2.1 */
-    TLS_MAX_RECORD_BODY = 16384 + 2048,   /* TLSCiphertext limit, section 6.2.3 */
+    TLS_MAX_PLAINTEXT = 16384,          /* 2^14, RFC 5246 section 6.2.1 */
+    TLS_MAX_RECORD_BODY = 16384 + 2048, /* TLSCiphertext limit, section 6.2.3 */
     TLS_HANDSHAKE_HEADER_LEN = 4,
-    TLS_HEARTBEAT_HEADER_LEN = 3,         /* type + payload_length */
-    TLS_HEARTBEAT_MIN_PADDING = 16,       /* RFC 6520 section 4 */
+    TLS_HEARTBEAT_HEADER_LEN = 3,   /* type + payload_length */
+    TLS_HEARTBEAT_MIN_PADDING = 16, /* RFC 6520 section 4 */
     TLS_RANDOM_LEN = 32,
     TLS_MAX_SESSION_ID = 32,
     TLS_MAX_EXTENSIONS = 32,
@@ -89,7 +89,8 @@ struct tls_record_header {
 /* Parses the 5-byte header. HC_ERR_SHORT when fewer than 5 bytes are there;
  * HC_ERR_NOT_TLS for an unknown content type or a major version other than 3;
  * HC_ERR_RECORD_TOO_LONG above TLS_MAX_RECORD_BODY. */
-HC_MUST_CHECK hc_result tls_record_header_parse(struct wire_reader *r, struct tls_record_header *out);
+HC_MUST_CHECK hc_result tls_record_header_parse(struct wire_reader *r,
+                                                struct tls_record_header *out);
 
 /* Takes one whole record off the front of a byte stream: header checked, body as a reader.
  * HC_ERR_SHORT (and nothing consumed) while the record is incomplete. */
@@ -132,10 +133,10 @@ HC_MUST_CHECK hc_result tls_handshake_next(struct tls_handshake_buffer *b,
 /* ---- ClientHello (client_hello.c) ---- */
 
 struct tls_client_hello_params {
-    uint16_t version;              /* client_version */
-    uint16_t record_version;       /* version in the record header */
-    const char *server_name;       /* SNI host name, or NULL */
-    bool with_extensions;          /* false: a bare SSLv3-style hello */
+    uint16_t version;        /* client_version */
+    uint16_t record_version; /* version in the record header */
+    const char *server_name; /* SNI host name, or NULL */
+    bool with_extensions;    /* false: a bare SSLv3-style hello */
     uint8_t random[TLS_RANDOM_LEN];
 };
 
@@ -240,15 +241,16 @@ HC_MUST_CHECK hc_result tls_heartbeat_header_parse(struct wire_reader *r,
 struct tls_heartbeat_params {
     uint16_t record_version;
     uint8_t type;
-    uint16_t claimed_length;  /* payload_length field; may exceed payload_len (an over-read) */
-    const uint8_t *payload;   /* payload_len bytes */
+    uint16_t claimed_length; /* payload_length field; may exceed payload_len (an over-read) */
+    const uint8_t *payload;  /* payload_len bytes */
     size_t payload_len;
-    size_t padding_len;       /* padding bytes after the payload (RFC 6520 wants >= 16) */
+    size_t padding_len; /* padding bytes after the payload (RFC 6520 wants >= 16) */
     uint8_t padding_byte;
 };
 
 /* Writes one heartbeat record. HC_ERR_LENGTH_TOO_BIG when the message exceeds one record. */
-HC_MUST_CHECK hc_result tls_heartbeat_write(struct wire_writer *w, const struct tls_heartbeat_params *p);
+HC_MUST_CHECK hc_result tls_heartbeat_write(struct wire_writer *w,
+                                            const struct tls_heartbeat_params *p);
 
 /* ---- names (names.c) ---- */
 
@@ -269,11 +271,11 @@ const char *tls_alert_name(uint8_t description); /* "unexpected_message", NULL w
 /* ---- certificate details, parsed by libcrypto (cert_info.c) ---- */
 
 struct tls_cert_info {
-    char subject[512];   /* RFC 2253 */
+    char subject[512]; /* RFC 2253 */
     char issuer[512];
     char not_before[32]; /* ISO 8601 UTC, "2026-11-21T12:35:37Z" */
     char not_after[32];
-    char key_type[16];   /* "RSA", "EC", ... */
+    char key_type[16]; /* "RSA", "EC", ... */
     int key_bits;
     uint8_t sha256[32];      /* of the DER certificate */
     uint8_t spki_sha256[32]; /* of the DER SubjectPublicKeyInfo: same key, same value */

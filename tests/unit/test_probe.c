@@ -90,7 +90,8 @@ static void expect_heartbeat_out(struct probe *p, enum kit_record which, uint16_
 
 /* A heartbeat response as a server writes it: the message cut into records of 2^14. */
 static size_t response(uint8_t *out, size_t cap, uint16_t version, enum kit_record which,
-                       uint16_t claimed, size_t payload_sent, const uint8_t *extra, size_t extra_len)
+                       uint16_t claimed, size_t payload_sent, const uint8_t *extra,
+                       size_t extra_len)
 {
     static uint8_t msg[MSG_MAX];
     struct wire_writer m = wire_writer_init(msg, sizeof msg);
@@ -319,8 +320,8 @@ static size_t ssl3_flight(uint8_t *out, size_t cap, bool heartbeat_ext)
 {
     struct wire_writer w = wire_writer_init(out, cap);
     struct wire_mark rec = tls_record_open(&w, TLS_CT_HANDSHAKE, TLS_VERSION_SSL3);
-    struct tls_server_hello_params sh = {.version = TLS_VERSION_SSL3, .cipher_suite = 0x002f,
-                                         .heartbeat = heartbeat_ext};
+    struct tls_server_hello_params sh = {
+        .version = TLS_VERSION_SSL3, .cipher_suite = 0x002f, .heartbeat = heartbeat_ext};
     tls_server_hello_write(&w, &sh);
     struct wire_mark done_msg = tls_handshake_open(&w, TLS_HS_SERVER_HELLO_DONE);
     wire_close(&w, done_msg);
@@ -350,8 +351,9 @@ static void fallback_to_ssl3_vulnerable(void **state)
     feed(p, flight, ssl3_flight(flight, sizeof flight, false));
     expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_SSL3, PROBE_PAYLOAD);
     static uint8_t answer[MSG_MAX + 64];
-    feed(p, answer, response(answer, sizeof answer, TLS_VERSION_SSL3, KIT_PROBE, PROBE_PAYLOAD,
-                             PROBE_PAYLOAD, NULL, 0));
+    feed(p, answer,
+         response(answer, sizeof answer, TLS_VERSION_SSL3, KIT_PROBE, PROBE_PAYLOAD, PROBE_PAYLOAD,
+                  NULL, 0));
     const struct probe_result *r = done(p, PROBE_VULNERABLE);
     assert_false(r->evidence.heartbeat_extension);
     assert_int_equal(r->evidence.tls_version, TLS_VERSION_SSL3);
@@ -422,8 +424,8 @@ static void leak_collects_exactly_n_bytes(void **state)
     feed(p, flight_openssl101f, sizeof flight_openssl101f);
     expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD + 100);
     static uint8_t answer[MSG_MAX + 64];
-    size_t alen = response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_PROBE,
-                           PROBE_PAYLOAD + 100, PROBE_PAYLOAD, secret, sizeof secret);
+    size_t alen = response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_PROBE, PROBE_PAYLOAD + 100,
+                           PROBE_PAYLOAD, secret, sizeof secret);
     feed(p, answer, alen - 30); /* the second record arrives later, in pieces */
     assert_int_equal(probe_state(p), PROBE_RUNNING);
     feed(p, answer + alen - 30, 30);
