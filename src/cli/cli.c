@@ -48,6 +48,8 @@ static const char scan_usage[] =
     "      --leak N          forensics: over-read N bytes (1..49154) of server memory;\n"
     "                        counted, never printed\n"
     "      --dump FILE       write the leaked bytes to FILE (mode 0600); needs --leak\n"
+    "      --confirm         prove the over-read itself with a one-byte over-read (for\n"
+    "                        stacks that skip the padding check but bound the copy)\n"
     "  -j, --json            JSON Lines, one object per target (docs/json.md)\n"
     "  -v, --verbose         evidence under each result: TLS, alert, certificate\n"
     "  -q, --quiet           no summary line\n"
@@ -127,6 +129,7 @@ enum {
     OPT_NO_SNI,
     OPT_LEAK,
     OPT_DUMP,
+    OPT_CONFIRM,
     OPT_COLOR,
 };
 
@@ -139,6 +142,7 @@ static const struct option scan_long_options[] = {
     {"no-sni", no_argument, NULL, OPT_NO_SNI},
     {"leak", required_argument, NULL, OPT_LEAK},
     {"dump", required_argument, NULL, OPT_DUMP},
+    {"confirm", no_argument, NULL, OPT_CONFIRM},
     {"json", no_argument, NULL, 'j'},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
@@ -151,6 +155,7 @@ struct scan_cli {
     struct scan_options opt;
     const char *color;
     bool help;
+    bool confirm;
 };
 
 /* Returns -1 to go on, or an exit status. */
@@ -189,6 +194,7 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
         o->engine.leak_bytes = (uint32_t)v;
         return -1;
     case OPT_DUMP: o->dump_path = arg; return -1;
+    case OPT_CONFIRM: c->confirm = true; return -1;
     case 'j': o->format = &report_json; return -1;
     case 'v': o->report.verbose = true; return -1;
     case 'q': o->quiet = true; return -1;
@@ -228,6 +234,8 @@ static int scan_command(int argc, char **argv)
     }
     if (optind >= argc)
         return usage_error("%s", "scan: no target given");
+    if (c.confirm && !c.opt.engine.leak_bytes)
+        c.opt.engine.leak_bytes = 1; /* claimed 16382, sent 16381: only an over-read answers */
     if (c.opt.dump_path && !c.opt.engine.leak_bytes)
         return usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
     c.opt.targets = argv + optind;

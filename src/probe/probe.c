@@ -345,8 +345,8 @@ static bool echoes(const struct probe *p, enum kit_record which, const uint8_t *
 static void finish_leak(struct probe *p)
 {
     finish(p, PROBE_VULNERABLE,
-           "answered a heartbeat claiming %u bytes more than it carried: %zu bytes of server "
-           "memory received",
+           "answered a heartbeat claiming %u byte(s) more than it carried: %zu byte(s) of "
+           "server memory received",
            p->cfg.kit->leak_bytes, p->result.evidence.leaked_bytes);
 }
 
