@@ -1,6 +1,7 @@
 #include "tls/tls.h"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -58,7 +59,10 @@ hc_result tls_cert_info_from_der(const uint8_t *der, size_t len, struct tls_cert
     HC_ENSURE(der && len > 0 && len <= (size_t)INT32_MAX, HC_ERR_BAD_CERTIFICATE);
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, (long)len);
-    HC_ENSURE(x, HC_ERR_BAD_CERTIFICATE);
+    if (!x) {
+        ERR_clear_error();
+        return HC_RESULT(HC_ERR_BAD_CERTIFICATE);
+    }
     struct tls_cert_info info;
     memset(&info, 0, sizeof info);
     hc_result res = HC_RESULT(HC_ERR_BAD_CERTIFICATE);
@@ -77,5 +81,7 @@ hc_result tls_cert_info_from_der(const uint8_t *der, size_t len, struct tls_cert
     *out = info;
 done:
     X509_free(x);
+    if (!hc_ok(res))
+        ERR_clear_error(); /* leave no failure behind for other users of the error queue */
     return res;
 }

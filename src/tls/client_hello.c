@@ -75,7 +75,8 @@ static void write_padding_if_needed(struct wire_writer *w, size_t hello_start)
 
 hc_result tls_client_hello_write(struct wire_writer *w, const struct tls_client_hello_params *p)
 {
-    HC_ENSURE(!p->server_name || strlen(p->server_name) <= 255, HC_ERR_USAGE);
+    if (p->server_name && strlen(p->server_name) > 255)
+        return wire_writer_fail(w, HC_ERR_USAGE); /* RFC 6066: HostName is at most 255 */
     struct wire_mark rec = tls_record_open(w, TLS_CT_HANDSHAKE, p->record_version);
     size_t hello_start = w->len; /* the record body: what the length field counts */
     struct wire_mark msg = tls_handshake_open(w, TLS_HS_CLIENT_HELLO);

@@ -27,6 +27,7 @@ hc_result tls_extensions_parse(struct wire_reader *hello, uint16_t *types, size_
             types[*count] = type;
         (*count)++;
         HC_TRY(fn(ctx, type, &body));
+        HC_ENSURE(wire_remaining(&body) == 0, HC_ERR_BAD_EXTENSION); /* body != its length */
     }
     if (*count > TLS_MAX_EXTENSIONS)
         *count = TLS_MAX_EXTENSIONS;

@@ -18,8 +18,8 @@ hc_result tls_heartbeat_write(struct wire_writer *w, const struct tls_heartbeat_
     /* One record carries at most 2^14 plaintext bytes (RFC 6520 section 4). Checked term by
      * term so that a huge payload_len or padding_len cannot wrap the sum around. */
     const size_t room = TLS_MAX_PLAINTEXT - TLS_HEARTBEAT_HEADER_LEN;
-    HC_ENSURE(p->payload_len <= room && p->padding_len <= room - p->payload_len,
-              HC_ERR_LENGTH_TOO_BIG);
+    if (p->payload_len > room || p->padding_len > room - p->payload_len)
+        return wire_writer_fail(w, HC_ERR_LENGTH_TOO_BIG);
     struct wire_mark rec = tls_record_open(w, TLS_CT_HEARTBEAT, p->record_version);
     wire_write_u8(w, p->type);
     wire_write_u16(w, p->claimed_length);

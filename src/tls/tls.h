@@ -121,8 +121,9 @@ struct tls_handshake_message {
 
 void tls_handshake_buffer_init(struct tls_handshake_buffer *b, size_t max_message);
 void tls_handshake_buffer_free(struct tls_handshake_buffer *b);
-/* Adds the body of a handshake record. HC_ERR_MESSAGE_TOO_LONG as soon as a message header
- * declares more than max_message; HC_ERR_NOMEM. */
+/* Adds the body of a handshake record. HC_ERR_MESSAGE_TOO_LONG as soon as the header of the
+ * first message not yet taken declares more than max_message (later messages are checked by
+ * tls_handshake_next); HC_ERR_NOMEM. */
 HC_MUST_CHECK hc_result tls_handshake_append(struct tls_handshake_buffer *b, const uint8_t *p,
                                              size_t n);
 /* Takes the next complete message; HC_ERR_SHORT when none is complete yet. Bodies of taken

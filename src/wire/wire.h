@@ -63,5 +63,7 @@ void wire_write_fill(struct wire_writer *w, uint8_t byte, size_t n);
 struct wire_mark wire_open(struct wire_writer *w, unsigned len_bytes);
 void wire_close(struct wire_writer *w, struct wire_mark m);
 HC_MUST_CHECK hc_result wire_writer_result(const struct wire_writer *w);
+/* Records a failure found by a builder, so that it sticks like a failed write; returns it. */
+hc_result wire_writer_fail(struct wire_writer *w, enum hc_error e);
 
 #endif

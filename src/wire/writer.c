@@ -79,3 +79,10 @@ void wire_close(struct wire_writer *w, struct wire_mark m)
 }
 
 hc_result wire_writer_result(const struct wire_writer *w) { return w->status; }
+
+hc_result wire_writer_fail(struct wire_writer *w, enum hc_error e)
+{
+    if (hc_ok(w->status))
+        w->status = HC_RESULT(e);
+    return w->status;
+}
