@@ -45,9 +45,21 @@ run_unit() { # build dir
     echo "unit-files: $pass passed, $fail failed"
 }
 
+run_format() {
+    if $MAKE -s check-format >/dev/null 2>&1; then
+        echo "format: 1 passed, 0 failed"
+    else
+        $MAKE -s check-format 2>&1 | grep -E '^[^ ].*warning' | head -20
+        echo "format: 0 passed, 1 failed"
+    fi
+}
+
 only=${1:-all}
 want() { [ "$only" = all ] || [ "$only" = "$1" ]; }
 
+if want format; then
+    run_stage format run_format
+fi
 if want unit; then
     $MAKE -s unit targets >/dev/null || { echo "build failed"; }
     run_stage unit run_unit build
