@@ -46,7 +46,7 @@ static bool valid_name(const char *s)
         if (!ok || ++label > 63)
             return false;
     }
-    return true;
+    return label > 0 ? s[len - 1] != '-' : s[len - 1] == '.';
 }
 
 static int address_family(const char *s)

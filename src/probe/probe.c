@@ -416,8 +416,10 @@ static void judge_heartbeat(struct probe *p, uint64_t now)
 static void on_heartbeat_bytes(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
 {
     struct record_in *ri = &p->rin;
-    if (p->phase == PH_LEAKING && !ri->judged) {
-        collect_leak(p, now, data, len); /* a continuation record: all payload */
+    if (p->phase == PH_LEAKING) {
+        /* The rest of the first answer record, or a continuation record (RFC 6520 section 4
+         * lets one message span records; only the first carries the header). */
+        collect_leak(p, now, data, len);
         return;
     }
     if (p->phase != PH_PROBED && p->phase != PH_FOLLOWED)
@@ -498,8 +500,6 @@ static void record_ended(struct probe *p, uint64_t now)
     if (ri->cur.type == TLS_CT_HEARTBEAT && !ri->judged &&
         (p->phase == PH_PROBED || p->phase == PH_FOLLOWED))
         judge_heartbeat(p, now); /* shorter than JUDGE_BYTES */
-    else if (ri->cur.type == TLS_CT_HEARTBEAT && p->phase == PH_LEAKING)
-        ri->judged = false; /* the next heartbeat record continues the payload */
     if (ri->cur.type == TLS_CT_ALERT && ri->head_len != 0 && p->phase != PH_DONE)
         fail(p, HC_RESULT(HC_ERR_BAD_ALERT), "bad alert record");
     ri->hdr_len = 0;

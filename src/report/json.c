@@ -1,9 +1,41 @@
 #include "report/report.h"
 
 #include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-static json_t *string_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+/* jansson refuses invalid UTF-8, and a NULL value would silently drop its key: such text (it
+ * can only come from a server) keeps its valid characters, each broken byte becomes '?'. */
+static json_t *text(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    size_t len = strlen(s);
+    char *fixed = malloc(len + 1);
+    if (!fixed)
+        return json_string("?");
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 0;
+    while (*p) {
+        size_t n = report_utf8_sequence(p);
+        if (n == 0) {
+            fixed[o++] = '?';
+            p++;
+        } else {
+            memcpy(fixed + o, p, n);
+            o += n;
+            p += n;
+        }
+    }
+    fixed[o] = '\0';
+    j = json_string(fixed);
+    free(fixed);
+    return j ? j : json_string("?");
+}
+
+static json_t *text_or_null(const char *s) { return s ? text(s) : json_null(); }
 
 static json_t *cipher_json(const struct probe_evidence *ev)
 {
@@ -11,20 +43,21 @@ static json_t *cipher_json(const struct probe_evidence *ev)
         return json_null();
     const struct tls_cipher_suite *cs = tls_cipher_suite_find(ev->cipher);
     if (cs)
-        return json_string(cs->name);
+        return text(cs->name);
     char hex[8];
     snprintf(hex, sizeof hex, "0x%04x", ev->cipher);
-    return json_string(hex);
+    return text(hex);
 }
 
 static json_t *alert_json(const struct probe_evidence *ev)
 {
     if (!ev->alert_seen)
         return json_null();
-    return json_pack("{s:s, s:i, s:o}", "level",
-                     ev->alert.level == TLS_ALERT_FATAL ? "fatal" : "warning", "description",
-                     (int)ev->alert.description, "name",
-                     string_or_null(tls_alert_name(ev->alert.description)));
+    json_t *o = json_object();
+    json_object_set_new(o, "level", text(ev->alert.level == TLS_ALERT_FATAL ? "fatal" : "warning"));
+    json_object_set_new(o, "description", json_integer(ev->alert.description));
+    json_object_set_new(o, "name", text_or_null(tls_alert_name(ev->alert.description)));
+    return o;
 }
 
 static json_t *cert_json(const struct probe_evidence *ev)
@@ -34,11 +67,26 @@ static json_t *cert_json(const struct probe_evidence *ev)
     char sha[65], spki[65];
     report_hex(ev->cert.sha256, sizeof ev->cert.sha256, sha);
     report_hex(ev->cert.spki_sha256, sizeof ev->cert.spki_sha256, spki);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i}", "subject", ev->cert.subject,
-                     "issuer", ev->cert.issuer, "not_before", ev->cert.not_before, "not_after",
-                     ev->cert.not_after, "key_type", ev->cert.key_type, "key_bits",
-                     ev->cert.key_bits, "sha256", sha, "spki_sha256", spki, "chain_length",
-                     (int)ev->chain_length);
+    json_t *o = json_object();
+    json_object_set_new(o, "subject", text(ev->cert.subject));
+    json_object_set_new(o, "issuer", text(ev->cert.issuer));
+    json_object_set_new(o, "not_before", text(ev->cert.not_before));
+    json_object_set_new(o, "not_after", text(ev->cert.not_after));
+    json_object_set_new(o, "key_type", text(ev->cert.key_type));
+    json_object_set_new(o, "key_bits", json_integer(ev->cert.key_bits));
+    json_object_set_new(o, "sha256", text(sha));
+    json_object_set_new(o, "spki_sha256", text(spki));
+    json_object_set_new(o, "chain_length", json_integer((json_int_t)ev->chain_length));
+    return o;
+}
+
+static json_t *probe_json(const struct probe_evidence *ev)
+{
+    json_t *o = json_object();
+    bool over_read = ev->claimed_length > PROBE_PAYLOAD;
+    json_object_set_new(o, "kind", text(over_read ? "over-read" : "zero-leak"));
+    json_object_set_new(o, "claimed_length", json_integer(ev->claimed_length));
+    return o;
 }
 
 static void now_iso8601(char *out, size_t cap)
@@ -56,28 +104,24 @@ static json_t *finding_json(const struct finding *f)
     char when[32];
     now_iso8601(when, sizeof when);
     json_t *o = json_object();
-    json_object_set_new(o, "target", json_string(f->target));
-    json_object_set_new(o, "host", json_string(f->host));
-    json_object_set_new(o, "ip", f->ip && *f->ip ? json_string(f->ip) : json_null());
+    json_object_set_new(o, "target", text(f->target));
+    json_object_set_new(o, "host", text(f->host));
+    json_object_set_new(o, "ip", f->ip && *f->ip ? text(f->ip) : json_null());
     json_object_set_new(o, "port", json_integer(f->port));
-    json_object_set_new(o, "sni", string_or_null(f->sni));
-    json_object_set_new(o, "verdict", json_string(probe_verdict_name(r->verdict)));
-    json_object_set_new(o, "reason", json_string(r->reason));
+    json_object_set_new(o, "sni", text_or_null(f->sni));
+    json_object_set_new(o, "verdict", text(probe_verdict_name(r->verdict)));
+    json_object_set_new(o, "reason", text(r->reason));
     json_object_set_new(o, "leaked_bytes", json_integer((json_int_t)ev->leaked_bytes));
-    json_object_set_new(
-        o, "tls_version",
-        string_or_null(ev->server_hello ? tls_version_name(ev->tls_version) : NULL));
+    json_object_set_new(o, "tls_version",
+                        text_or_null(ev->server_hello ? tls_version_name(ev->tls_version) : NULL));
     json_object_set_new(o, "cipher", cipher_json(ev));
     json_object_set_new(o, "heartbeat_extension", json_boolean(ev->heartbeat_extension));
     json_object_set_new(o, "alert", alert_json(ev));
     json_object_set_new(o, "cert", cert_json(ev));
-    json_object_set_new(o, "probe",
-                        json_pack("{s:s, s:i}", "kind",
-                                  ev->claimed_length > PROBE_PAYLOAD ? "over-read" : "zero-leak",
-                                  "claimed_length", (int)ev->claimed_length));
+    json_object_set_new(o, "probe", probe_json(ev));
     json_object_set_new(o, "attempts", json_integer(ev->attempts));
     json_object_set_new(o, "elapsed_ms", json_integer(f->elapsed_ms));
-    json_object_set_new(o, "time", json_string(when));
+    json_object_set_new(o, "time", text(when));
     return o;
 }
 

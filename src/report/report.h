@@ -45,6 +45,10 @@ extern const struct report_format report_json;
 
 void report_summary_add(struct report_summary *s, enum probe_verdict v);
 
+/* Length of the valid UTF-8 sequence that starts at p: 1 to 4, or 0 when it is invalid (a
+ * NUL ends any sequence). Overlong forms and surrogates are not told apart. */
+size_t report_utf8_sequence(const unsigned char *p);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void report_hex(const uint8_t *p, size_t n, char *out);
 

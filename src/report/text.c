@@ -21,11 +21,23 @@ static void upper(const char *s, char *out, size_t cap)
     out[i] = '\0';
 }
 
-/* Server-chosen text (certificate names) must not drive the terminal. */
+/* Server-chosen text (certificate names) must not drive the terminal: C0 and C1 control
+ * characters and invalid UTF-8 are printed as '?'. */
 static void print_clean(FILE *out, const char *s)
 {
-    for (; *s; s++)
-        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = report_utf8_sequence(p);
+        bool c0 = n == 1 && (*p < 0x20 || *p == 0x7f);
+        bool c1 = n == 2 && p[0] == 0xc2 && p[1] < 0xa0; /* U+0080..U+009F */
+        if (n == 0 || c0 || c1) {
+            fputc('?', out);
+            p++;
+        } else {
+            fwrite(p, 1, n, out);
+            p += n;
+        }
+    }
 }
 
 static void details(FILE *out, const struct finding *f)

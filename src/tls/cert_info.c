@@ -8,6 +8,21 @@
 #include <string.h>
 #include <time.h>
 
+/* How many of the first n bytes of a cut UTF-8 string to keep so that no character is left
+ * half: the last sequence is dropped when its lead byte announces more bytes than remain. */
+static int utf8_boundary(const char *s, int n)
+{
+    int lead = n;
+    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
+        lead--; /* back over continuation bytes */
+    if (lead == 0)
+        return 0;
+    lead--; /* the lead byte itself */
+    unsigned char b = (unsigned char)s[lead];
+    int need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return n - lead >= need ? n : lead;
+}
+
 static void name_to_string(const X509_NAME *name, char *out, size_t cap)
 {
     out[0] = '\0';
@@ -18,7 +33,10 @@ static void name_to_string(const X509_NAME *name, char *out, size_t cap)
     unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
     if (X509_NAME_print_ex(bio, name, 0, flags) >= 0) {
         int n = BIO_read(bio, out, (int)cap - 1);
-        out[n > 0 ? n : 0] = '\0';
+        n = n > 0 ? n : 0;
+        if (BIO_pending(bio) > 0)
+            n = utf8_boundary(out, n); /* truncated: keep the JSON and terminal output valid */
+        out[n] = '\0';
     }
     BIO_free(bio);
 }

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds, then runs ONE `heartcheck scan --json` under valgrind against several loopback
+# targets at once - vulnserver vulnerable, vulnserver patched (nginx style), openssl s_server,
+# a closed port, a plain HTTP server - and checks: no memory errors, no definite or indirect
+# leaks (valgrind exits 99 otherwise), every verdict right, exit status 1.
+# Prints "ok - NAME" / "FAIL - NAME: ..." and the closing "N passed, N failed".
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+cd "$HC_ROOT" || exit 2
+if ! flock /tmp/heartcheck-make.lock make -s >"$WORK/make.log" 2>&1; then
+    note "make failed:"
+    tail -n 20 "$WORK/make.log" | sed 's/^/#   /'
+fi
+require_bin "$HC_BIN"
+require_bin "$VULNSERVER"
+if ! command -v valgrind >/dev/null; then
+    fail setup "valgrind not installed (scripts/install-deps.sh)"
+    summary
+    exit 1
+fi
+make_cert || { fail setup "cannot make a certificate with openssl req"; summary; exit 1; }
+
+declare -A want=()
+targets=()
+add_target() { # TARGET VERDICT
+    targets+=("$1")
+    want[$1]=$2
+}
+
+if start_listener "$WORK/vs-vuln.log" "$VULNSERVER" --port 0 --addr 127.0.0.1 --cert "$CERT_KEY" \
+    --mode vulnerable; then
+    add_target "127.0.0.1:$LISTEN_PORT" vulnerable
+else
+    fail "vulnserver vulnerable" "did not start"
+fi
+if start_listener "$WORK/vs-patched.log" "$VULNSERVER" --port 0 --addr 127.0.0.1 --cert "$CERT_KEY" \
+    --mode patched --style nginx --wbuf 16384; then
+    add_target "127.0.0.1:$LISTEN_PORT" patched
+else
+    fail "vulnserver patched nginx-style" "did not start"
+fi
+p=$(free_port)
+start_daemon "$WORK/s_server.log" openssl s_server -accept "127.0.0.1:$p" -cert "$CERT" -key "$KEY" -www
+if wait_for_port "$p" "$DAEMON_PID" 10; then
+    add_target "127.0.0.1:$p" not_vulnerable
+else
+    fail "openssl s_server" "did not start: $(cat "$WORK/s_server.log")"
+fi
+p=$(free_port)
+mkdir -p "$WORK/www"
+start_daemon "$WORK/http.log" python3 -m http.server --bind 127.0.0.1 --directory "$WORK/www" "$p"
+if wait_for_port "$p" "$DAEMON_PID" 10; then
+    add_target "127.0.0.1:$p" not_tls
+else
+    fail "python3 http.server" "did not start: $(cat "$WORK/http.log")"
+fi
+p=$(free_port)
+add_target "127.0.0.1:$p" unreachable
+
+run_cmd timeout -k 2 180 valgrind -q --error-exitcode=99 --leak-check=full \
+    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+    "$HC_BIN" scan --json --timeout 10 "${targets[@]}"
+
+if [ "$SCAN_RC" -eq 99 ]; then
+    fail "valgrind: no memory errors, no definite/indirect leaks" "$(tail -n 60 "$WORK/scan.err")"
+elif [ "$SCAN_RC" -ge 124 ]; then
+    fail "valgrind: no memory errors, no definite/indirect leaks" "run killed or crashed (exit $SCAN_RC): $(tail -n 20 "$WORK/scan.err")"
+else
+    ok "valgrind: no memory errors, no definite/indirect leaks (${SCAN_MS} ms)"
+fi
+expect_eq "exit status 1 (one target is vulnerable)" "$SCAN_RC" 1
+expect_eq "one JSON line per target" "$(printf '%s' "$SCAN_OUT" | grep -c .)" "${#targets[@]}"
+for t in "${targets[@]}"; do
+    line=$(jq -c --arg t "$t" 'select(.target == $t)' <<<"$SCAN_OUT" 2>/dev/null | head -n 1)
+    got=$(jq -r '.verdict' <<<"$line" 2>/dev/null)
+    reason=$(jq -r '.reason // ""' <<<"$line" 2>/dev/null)
+    if [ "$got" = "${want[$t]}" ] && [ -n "$reason" ]; then
+        ok "$t -> ${want[$t]}"
+    else
+        fail "$t -> ${want[$t]}" "got ${got:-nothing} ($line)"
+    fi
+done
+
+summary

@@ -1,0 +1,250 @@
+/* cli_main: every usage error exits 2 with a message on stderr and probes nothing; help and
+ * version go to stdout. The only target ever given is a port this test listens on. */
+#include "unit.h"
+
+#include "cli/cli.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct run {
+    int status;
+    char *out; /* what went to stdout */
+    char *err; /* what went to stderr */
+};
+
+static int listener = -1;
+static char own_target[32]; /* "127.0.0.1:PORT", listening but never accepting */
+
+static int open_listener(void **state)
+{
+    (void)state;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (listener < 0 || bind(listener, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(listener, 8) != 0 || getsockname(listener, (struct sockaddr *)&a, &len) != 0)
+        return -1;
+    snprintf(own_target, sizeof own_target, "127.0.0.1:%u", ntohs(a.sin_port));
+    return 0;
+}
+
+static int close_listener(void **state)
+{
+    (void)state;
+    close(listener);
+    return 0;
+}
+
+static char *slurp(FILE *f)
+{
+    fflush(f);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    rewind(f);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = '\0';
+    fclose(f);
+    return s;
+}
+
+/* Runs cli_main with stdout and stderr sent to temporary files. */
+static struct run run_cli(int argc, char **argv)
+{
+    FILE *out = tmpfile(), *err = tmpfile();
+    assert_non_null(out);
+    assert_non_null(err);
+    fflush(stdout);
+    fflush(stderr);
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    assert_true(saved_out >= 0 && saved_err >= 0);
+    dup2(fileno(out), STDOUT_FILENO);
+    dup2(fileno(err), STDERR_FILENO);
+    struct run r = {.status = cli_main(argc, argv)};
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved_out, STDOUT_FILENO);
+    dup2(saved_err, STDERR_FILENO);
+    close(saved_out);
+    close(saved_err);
+    fseek(out, 0, SEEK_END);
+    fseek(err, 0, SEEK_END);
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+}
+
+static void free_run(struct run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* argv from a NULL-terminated list; "@" stands for the test's own listening target. */
+static void expect_usage_error(const char *const *args)
+{
+    char *argv[16];
+    int argc = 0;
+    for (; args[argc]; argc++) {
+        assert_true(argc < 15);
+        argv[argc] = strcmp(args[argc], "@") == 0 ? own_target : (char *)args[argc];
+    }
+    argv[argc] = NULL;
+    struct run r = run_cli(argc, argv);
+    if (r.status != 2 || r.err[0] == '\0' || r.out[0] != '\0')
+        fail_msg("'%s %s %s': status %d, stderr '%s', stdout '%s'", args[1] ? args[1] : "",
+                 argc > 2 ? args[2] : "", argc > 3 ? args[3] : "", r.status, r.err, r.out);
+    free_run(&r);
+}
+
+#define USAGE_ERROR(...) expect_usage_error((const char *const[]){"heartcheck", __VA_ARGS__, NULL})
+
+static void test_no_arguments(void **state)
+{
+    (void)state;
+    char *argv[] = {"heartcheck", NULL};
+    struct run r = run_cli(1, argv);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "Usage: heartcheck"));
+    assert_string_equal(r.out, "");
+    free_run(&r);
+}
+
+static void test_unknown_command(void **state)
+{
+    (void)state;
+    USAGE_ERROR("frobnicate");
+    USAGE_ERROR("--bogus");
+    USAGE_ERROR("Scan", "@");
+}
+
+static void test_scan_without_targets(void **state)
+{
+    (void)state;
+    USAGE_ERROR("scan");
+    USAGE_ERROR("scan", "-t", "0.3");
+    USAGE_ERROR("scan", "--json", "--verbose");
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    /* -t 0.3 first: should an error slip through, the probe of our own port ends fast. */
+    USAGE_ERROR("scan", "-t", "0.3", "--bogus", "x", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "-Z", "@");
+    USAGE_ERROR("scan", "--timeout", "abc", "@");
+    USAGE_ERROR("scan", "--timeout", "0", "@");
+    USAGE_ERROR("scan", "--timeout", "-1", "@");
+    USAGE_ERROR("scan", "--timeout", "nan", "@");
+    USAGE_ERROR("scan", "--timeout", "inf", "@");
+    USAGE_ERROR("scan", "--timeout", "3601", "@");
+    USAGE_ERROR("scan", "--timeout", "1s", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "--port", "0", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "--port", "65536", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "-p", "-443", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "-p", "+443", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "-p", "", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "--concurrency", "0", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "-c", "100001", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "-c", "99999999999999999999999", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "--leak", "0", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "--leak", "49155", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "--leak", "1k", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "--max-version", "tls1.3", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "--max-version", "TLS1.2", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "--color", "sometimes", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "--sni", "", "@");
+    USAGE_ERROR("scan", "-t", "0.3", "@", "--timeout"); /* missing argument */
+}
+
+/* The default probe leaks nothing, so a dump file could only ever be empty. */
+static void test_dump_needs_leak(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/heartcheck-test-cli-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    USAGE_ERROR("scan", "-t", "0.3", "--dump", path, "@");
+    assert_int_not_equal(access(path, F_OK), 0); /* not even created */
+}
+
+static void test_bad_targets(void **state)
+{
+    (void)state;
+    USAGE_ERROR("scan", "-t", "0.3", "host:99999");
+    USAGE_ERROR("scan", "-t", "0.3", "[::1");
+    USAGE_ERROR("scan", "-t", "0.3", "a b");
+    USAGE_ERROR("scan", "-t", "0.3", "");
+    /* One bad target stops the whole scan before anything is probed, even a good one. */
+    USAGE_ERROR("scan", "-t", "0.3", "@", "host:0");
+}
+
+static void expect_stdout(int argc, char **argv, const char *want)
+{
+    struct run r = run_cli(argc, argv);
+    assert_int_equal(r.status, 0);
+    if (!strstr(r.out, want))
+        fail_msg("'%s' not in stdout '%s'", want, r.out);
+    assert_string_equal(r.err, "");
+    free_run(&r);
+}
+
+static void test_help_and_version(void **state)
+{
+    (void)state;
+    char *help[] = {"heartcheck", "--help", NULL};
+    expect_stdout(2, help, "Usage: heartcheck COMMAND");
+    char *h[] = {"heartcheck", "-h", NULL};
+    expect_stdout(2, h, "Usage: heartcheck COMMAND");
+    char *word[] = {"heartcheck", "help", NULL};
+    expect_stdout(2, word, "scan TARGET");
+    char *scan_help[] = {"heartcheck", "scan", "--help", NULL};
+    expect_stdout(3, scan_help, "Usage: heartcheck scan");
+    char *scan_h[] = {"heartcheck", "scan", "-h", own_target, NULL};
+    expect_stdout(4, scan_h, "--leak N"); /* help wins over probing */
+    char *version[] = {"heartcheck", "--version", NULL};
+    expect_stdout(2, version, "heartcheck ");
+    char *v[] = {"heartcheck", "-V", NULL};
+    expect_stdout(2, v, "heartcheck ");
+}
+
+/* The whole path once: our listener accepts in the kernel and never answers -> inconclusive,
+ * exit 3, one JSON line on stdout and nothing else there. */
+static void test_scan_own_silent_port(void **state)
+{
+    (void)state;
+    char *argv[] = {"heartcheck", "scan", "--json", "-t", "0.3", own_target, NULL};
+    struct run r = run_cli(6, argv);
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.out, "\"verdict\":\"inconclusive\""));
+    assert_int_equal(strchr(r.out, '\n') - r.out + 1, (long)strlen(r.out));
+    free_run(&r);
+
+    char *text[] = {"heartcheck", "scan",     "--color",  "never", "-t",
+                    "0.2",        own_target, own_target, NULL};
+    r = run_cli(8, text);
+    assert_int_equal(r.status, 3);
+    assert_null(strchr(r.out, '\033'));
+    assert_non_null(strstr(r.out, "2 targets in")); /* several targets: summary on stdout */
+    free_run(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_arguments),         cmocka_unit_test(test_unknown_command),
+        cmocka_unit_test(test_scan_without_targets), cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_dump_needs_leak),      cmocka_unit_test(test_bad_targets),
+        cmocka_unit_test(test_help_and_version),     cmocka_unit_test(test_scan_own_silent_port),
+    };
+    return cmocka_run_group_tests(tests, open_listener, close_listener);
+}

@@ -1,0 +1,153 @@
+/* The probe kit: the two prebuilt heartbeat records, byte by byte, for every version. */
+#include "unit.h"
+
+#include "probe/kit.h"
+
+#include <string.h>
+
+static const uint16_t versions[KIT_VERSIONS] = {TLS_VERSION_SSL3, TLS_VERSION_TLS10,
+                                                TLS_VERSION_TLS11, TLS_VERSION_TLS12};
+
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+struct expected_record {
+    enum kit_record which;
+    uint16_t version;
+    uint16_t claimed;
+    size_t payload_len;
+    size_t padding_len;
+};
+
+/* Record header, heartbeat header, every payload byte, then exactly padding_len more bytes. */
+static void check_record(const struct probe_kit *kit, const struct expected_record *e)
+{
+    const uint8_t *rec;
+    size_t len;
+    kit_record(kit, e->which, e->version, &rec, &len);
+    size_t body = TLS_HEARTBEAT_HEADER_LEN + e->payload_len + e->padding_len;
+    assert_int_equal(len, TLS_RECORD_HEADER_LEN + body);
+    assert_int_equal(rec[0], TLS_CT_HEARTBEAT);
+    assert_int_equal(be16(rec + 1), e->version);
+    assert_int_equal(be16(rec + 3), body);
+    assert_int_equal(rec[5], TLS_HEARTBEAT_REQUEST);
+    assert_int_equal(be16(rec + 6), e->claimed);
+    const uint8_t *payload = rec + TLS_RECORD_HEADER_LEN + TLS_HEARTBEAT_HEADER_LEN;
+    for (size_t i = 0; i < e->payload_len; i++)
+        if (payload[i] != kit_payload_byte(e->which, i))
+            fail_msg("payload byte %zu of record %d, version %04x", i, e->which, e->version);
+}
+
+static void test_zero_leak_probe(void **state)
+{
+    (void)state;
+    struct probe_kit *kit = NULL;
+    assert_success(probe_kit_new(0, &kit));
+    assert_int_equal(kit->leak_bytes, 0);
+    assert_int_equal(kit->probe_claim, PROBE_PAYLOAD);
+    for (size_t v = 0; v < KIT_VERSIONS; v++) {
+        /* 16389 bytes: one full 16384-byte record that claims exactly what it carries. */
+        struct expected_record e = {KIT_PROBE, versions[v], PROBE_PAYLOAD, PROBE_PAYLOAD, 0};
+        check_record(kit, &e);
+        const uint8_t *rec;
+        size_t len;
+        kit_record(kit, KIT_PROBE, versions[v], &rec, &len);
+        assert_int_equal(len, 16389);
+        assert_int_equal(be16(rec + 3), 16384);
+        assert_int_equal(be16(rec + 6), 16381);
+    }
+    probe_kit_free(kit);
+}
+
+static void test_followup(void **state)
+{
+    (void)state;
+    struct probe_kit *kit = NULL;
+    assert_success(probe_kit_new(0, &kit));
+    for (size_t v = 0; v < KIT_VERSIONS; v++) {
+        /* Well-formed (RFC 6520 section 4): 16365 + 3 + 16 padding = 16384. */
+        struct expected_record e = {KIT_FOLLOWUP, versions[v], PROBE_FOLLOWUP_PAYLOAD,
+                                    PROBE_FOLLOWUP_PAYLOAD, TLS_HEARTBEAT_MIN_PADDING};
+        check_record(kit, &e);
+        const uint8_t *rec;
+        size_t len;
+        kit_record(kit, KIT_FOLLOWUP, versions[v], &rec, &len);
+        assert_int_equal(be16(rec + 3), 16384);
+        assert_int_equal(be16(rec + 6), 16365);
+    }
+    probe_kit_free(kit);
+}
+
+/* The two payloads differ from the first byte: an echo tells which heartbeat it answers. */
+static void test_payloads_differ(void **state)
+{
+    (void)state;
+    assert_int_not_equal(kit_payload_byte(KIT_PROBE, 11), kit_payload_byte(KIT_FOLLOWUP, 11));
+    char tag[17];
+    for (size_t i = 0; i < 16; i++)
+        tag[i] = (char)kit_payload_byte(KIT_PROBE, i);
+    tag[16] = '\0';
+    assert_string_equal(tag, "heartcheck probe");
+}
+
+static void test_over_read(void **state)
+{
+    (void)state;
+    struct probe_kit *kit = NULL;
+    assert_success(probe_kit_new(100, &kit));
+    assert_int_equal(kit->leak_bytes, 100);
+    assert_int_equal(kit->probe_claim, 16481);
+    for (size_t v = 0; v < KIT_VERSIONS; v++) {
+        /* Claims 100 more than the 16381 bytes it sends: only an over-read fills the gap. */
+        struct expected_record e = {KIT_PROBE, versions[v], 16481, PROBE_PAYLOAD, 0};
+        check_record(kit, &e);
+        struct expected_record f = {KIT_FOLLOWUP, versions[v], PROBE_FOLLOWUP_PAYLOAD,
+                                    PROBE_FOLLOWUP_PAYLOAD, TLS_HEARTBEAT_MIN_PADDING};
+        check_record(kit, &f);
+    }
+    probe_kit_free(kit);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    struct probe_kit *kit = NULL;
+    assert_success(probe_kit_new(PROBE_MAX_LEAK, &kit));
+    assert_int_equal(kit->probe_claim, 65535); /* the largest 16-bit payload_length */
+    struct expected_record e = {KIT_PROBE, TLS_VERSION_TLS12, 65535, PROBE_PAYLOAD, 0};
+    check_record(kit, &e);
+    probe_kit_free(kit);
+
+    struct probe_kit *untouched = (struct probe_kit *)&kit;
+    kit = untouched;
+    assert_error(probe_kit_new(PROBE_MAX_LEAK + 1, &kit), HC_ERR_USAGE);
+    assert_ptr_equal(kit, untouched);
+    assert_error(probe_kit_new(UINT32_MAX, &kit), HC_ERR_USAGE);
+}
+
+/* A version outside SSLv3..TLS 1.2 gets the TLS 1.2 record rather than nothing. */
+static void test_unknown_version(void **state)
+{
+    (void)state;
+    struct probe_kit *kit = NULL;
+    assert_success(probe_kit_new(0, &kit));
+    const uint8_t *rec, *tls12;
+    size_t len, len12;
+    kit_record(kit, KIT_PROBE, TLS_VERSION_TLS12, &tls12, &len12);
+    kit_record(kit, KIT_PROBE, 0x0304, &rec, &len);
+    assert_ptr_equal(rec, tls12);
+    kit_record(kit, KIT_PROBE, 0, &rec, &len);
+    assert_ptr_equal(rec, tls12);
+    assert_int_equal(len, len12);
+    probe_kit_free(kit);
+    probe_kit_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_zero_leak_probe), cmocka_unit_test(test_followup),
+        cmocka_unit_test(test_payloads_differ), cmocka_unit_test(test_over_read),
+        cmocka_unit_test(test_limits),          cmocka_unit_test(test_unknown_version),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
