@@ -36,13 +36,27 @@ run_stage() { # name, command...
     rm -f "$log"
 }
 
-run_unit() { # build dir
-    local dir=$1 pass=0 fail=0 t
+run_unit() { # build dir: every test binary, counting cmocka's tests one by one
+    local dir=$1 pass=0 fail=0 t log run failed
+    log=$(mktemp)
     for t in "$dir"/tests/test_*; do
         [ -x "$t" ] || continue
-        if "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: $t"; fi
+        "$t" >"$log" 2>&1
+        local rc=$?
+        run=$(sed -nE 's/^\[=+\] ([0-9]+) test\(s\) run\./\1/p' "$log" | tail -n 1)
+        failed=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test\(s\).*/\1/p' "$log" | tail -n 1)
+        run=${run:-0} failed=${failed:-0}
+        if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # crashed or no summary
+        pass=$((pass + run - failed)) fail=$((fail + failed))
+        if [ "$failed" -ne 0 ]; then
+            grep -E '^\[  (ERROR|FAILED) |LINE|Assertion|ERROR: ' "$log" | head -20
+            echo "FAILED: $t"
+        else
+            echo "ok: $t ($run tests)"
+        fi
     done
-    echo "unit-files: $pass passed, $fail failed"
+    rm -f "$log"
+    echo "unit: $pass passed, $fail failed"
 }
 
 run_format() {
