@@ -1,0 +1,979 @@
+/* vulnserver: a TLS server that reacts to heartbeats like OpenSSL 1.0.1f (CVE-2014-0160), like
+ * 1.0.1f carrying the 1.0.1g fix, or like a stack without heartbeats - up to and including
+ * that reaction. It never completes a handshake, so it needs a certificate but no key.
+ *
+ * The emulation follows the captures in shared/vectors and OpenSSL 1.0.1f's source:
+ * - ssl3_accept pushes a buffering BIO (BIO_f_buffer) for the whole handshake: every record is
+ *   written through it, and its content is lost when the connection closes (bio_write);
+ * - tls1_process_heartbeat copies payload_length bytes without checking them against the
+ *   record (answer_heartbeat reads from a fake heap: the record, then fake secret data);
+ * - ssl3_read_bytes answers a heartbeat at any time after the ServerHello, then returns
+ *   "retry read": s_server gives up on the connection, nginx waits for new bytes (pump).
+ *
+ * One libuv loop serves every connection; each connection is a small state machine over its
+ * input buffer. Usage: see usage() below. */
+#include "tls/tls.h"
+#include "wire/wire.h"
+
+#include <getopt.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <uv.h>
+
+enum mode { MODE_VULNERABLE, MODE_PATCHED, MODE_NOHEARTBEAT };
+enum style { STYLE_SSERVER, STYLE_NGINX };
+
+enum {
+    IDLE_TIMEOUT_MS = 30000,
+    READ_CHUNK = 65536,
+    /* nginx reads ahead; at most this much unprocessed input is kept per connection. */
+    IN_MAX = 4 * (TLS_RECORD_HEADER_LEN + TLS_MAX_PLAINTEXT),
+    /* Input is not processed while this much output waits for a slow reader. */
+    OUT_MAX = 1 << 20,
+    /* The fake heap holds at least the 3 + 65535 bytes a heartbeat header can claim. */
+    FAKE_SECRET_LEN = 65536 + 16,
+    MAX_HEARTBEAT_MESSAGE = TLS_HEARTBEAT_HEADER_LEN + 65535 + TLS_HEARTBEAT_MIN_PADDING,
+    MAX_CLIENT_HELLO = 16384, /* ssl3_get_client_hello: SSL3_RT_MAX_PLAIN_LENGTH */
+    ALERT_RECORD_OVERFLOW = 22,
+    LISTEN_BACKLOG = 4096,
+    MIN_FDS = 4096 + 64,
+};
+
+struct options {
+    unsigned port;
+    const char *addr;
+    const char *cert;
+    enum mode mode;
+    size_t wbuf;
+    enum style style;
+    uint16_t min_version;
+    uint16_t max_version;
+    uint64_t delay_ms;
+    bool heartbeat_ext;
+};
+
+struct conn;
+
+struct server {
+    uv_loop_t loop;
+    uv_tcp_t listener;
+    uv_signal_t sigterm;
+    uv_signal_t sigint;
+    struct options opt;
+    uint8_t *cert_der;
+    size_t cert_len;
+    struct conn *conns; /* every live connection, to close them all on SIGTERM */
+};
+
+enum conn_state { ST_HELLO, ST_FLIGHT_SENT, ST_CLOSING };
+
+/* One socket write, or the close after the last one, held until it is due (--delay-ms). */
+struct out_chunk {
+    uv_write_t req;
+    struct out_chunk *next;
+    struct conn *conn;
+    uint64_t due;
+    bool close;
+    size_t len;
+    uint8_t data[];
+};
+
+struct conn {
+    uv_tcp_t tcp;
+    uv_timer_t idle;
+    uv_timer_t delay;
+    uv_shutdown_t shutdown_req;
+    struct server *srv;
+    struct conn *prev, *next;
+    enum conn_state state;
+    bool destroying;
+    bool reading;
+    bool paused;  /* too much output waiting: neither read nor process */
+    bool arrival; /* nginx: new bytes arrived since the last post-flight record */
+    int open_handles;
+    uint8_t *in;
+    size_t in_len, in_cap;
+    struct tls_handshake_buffer hs;
+    uint16_t version; /* negotiated; the record version of everything we send */
+    uint8_t *wbuf_mem;
+    struct wire_writer wbuf; /* the BIO_f_buffer content */
+    struct out_chunk *delayed_head, *delayed_tail;
+    size_t delayed_bytes;
+};
+
+/* Single-threaded: one scratch area for reads and one for building records. */
+static uint8_t read_scratch[READ_CHUNK];
+static uint8_t record_scratch[TLS_RECORD_HEADER_LEN + TLS_MAX_PLAINTEXT];
+static uint8_t fake_secret[FAKE_SECRET_LEN];
+
+static void conn_destroy(struct conn *c);
+static void pump(struct conn *c);
+static void update_reading(struct conn *c);
+
+/* ---- output: delayed socket writes ---- */
+
+static bool output_full(struct conn *c)
+{
+    return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + c->delayed_bytes > OUT_MAX;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    struct conn *c = req->handle->data;
+    if (!c->destroying)
+        conn_destroy(c);
+}
+
+/* s_server's SHUTDOWN(): shutdown(SHUT_WR) then close at once; input we never read makes the
+ * kernel answer the close with RST, as the captures show (FIN, then RST). The two calls must
+ * follow each other closely: once the client's FIN has come back, close() sends no RST. So
+ * when all our bytes are with the kernel, do both now; else uv_shutdown waits for them. */
+static void close_socket(struct conn *c)
+{
+    uv_os_fd_t fd;
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0 &&
+        uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+        shutdown(fd, SHUT_WR);
+        conn_destroy(c);
+    } else if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+        conn_destroy(c);
+    }
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    struct out_chunk *chunk = req->data;
+    struct conn *c = chunk->conn;
+    free(chunk);
+    if (c->destroying)
+        return;
+    if (status < 0) {
+        conn_destroy(c);
+        return;
+    }
+    if (c->paused && !output_full(c)) {
+        c->paused = false;
+        pump(c);
+        update_reading(c);
+    }
+}
+
+static void start_chunk(struct conn *c, struct out_chunk *chunk)
+{
+    if (chunk->close) {
+        free(chunk);
+        close_socket(c);
+        return;
+    }
+    chunk->req.data = chunk;
+    uv_buf_t buf = uv_buf_init((char *)chunk->data, (unsigned)chunk->len);
+    if (uv_write(&chunk->req, (uv_stream_t *)&c->tcp, &buf, 1, on_write) != 0) {
+        free(chunk);
+        conn_destroy(c);
+    }
+}
+
+static void on_delay(uv_timer_t *t)
+{
+    struct conn *c = t->data;
+    uint64_t now = uv_now(&c->srv->loop);
+    while (c->delayed_head && c->delayed_head->due <= now && !c->destroying) {
+        struct out_chunk *chunk = c->delayed_head;
+        c->delayed_head = chunk->next;
+        if (!c->delayed_head)
+            c->delayed_tail = NULL;
+        c->delayed_bytes -= chunk->len;
+        start_chunk(c, chunk);
+    }
+    if (c->delayed_head && !c->destroying)
+        uv_timer_start(&c->delay, on_delay, c->delayed_head->due - now, 0);
+}
+
+/* Hands bytes (or the close, when p is NULL) to the socket, --delay-ms after now: like a
+ * distant host, without ever blocking the loop. */
+static void emit(struct conn *c, const uint8_t *p, size_t n)
+{
+    if (c->destroying)
+        return;
+    struct out_chunk *chunk = malloc(sizeof *chunk + n);
+    if (!chunk) {
+        conn_destroy(c);
+        return;
+    }
+    *chunk = (struct out_chunk){.conn = c, .close = (p == NULL), .len = n};
+    struct wire_writer w = wire_writer_init(chunk->data, n);
+    wire_write_bytes(&w, p, n);
+    if (c->srv->opt.delay_ms == 0 && !c->delayed_head) {
+        start_chunk(c, chunk);
+        return;
+    }
+    chunk->due = uv_now(&c->srv->loop) + c->srv->opt.delay_ms;
+    if (c->delayed_tail)
+        c->delayed_tail->next = chunk;
+    else
+        c->delayed_head = chunk;
+    c->delayed_tail = chunk;
+    c->delayed_bytes += n;
+    if (!uv_is_active((uv_handle_t *)&c->delay))
+        uv_timer_start(&c->delay, on_delay, c->srv->opt.delay_ms, 0);
+}
+
+/* ---- the handshake write buffer: BIO_f_buffer's buffer_write, exactly ---- */
+
+static void bio_flush(struct conn *c)
+{
+    if (c->wbuf.len > 0)
+        emit(c, c->wbuf.buf, c->wbuf.len);
+    c->wbuf = wire_writer_init(c->wbuf_mem, c->srv->opt.wbuf);
+}
+
+/* What fits in the free space is only buffered. Otherwise the buffer is filled up and
+ * flushed, a remainder of at least the buffer size is written directly, and the rest is
+ * buffered. So a heartbeat answer smaller than the buffer never leaves unless something
+ * flushes it - and nothing does before the connection closes. */
+static void bio_write(struct conn *c, const uint8_t *p, size_t n)
+{
+    struct wire_writer *b = &c->wbuf;
+    size_t room = b->cap - b->len;
+    if (n <= room) {
+        wire_write_bytes(b, p, n);
+        return;
+    }
+    if (b->len > 0) {
+        wire_write_bytes(b, p, room);
+        p += room;
+        n -= room;
+        bio_flush(c);
+    }
+    if (n >= b->cap) {
+        emit(c, p, n);
+        return;
+    }
+    wire_write_bytes(b, p, n);
+}
+
+/* ssl3_write_bytes: records of at most max_send_fragment (16384) bytes, each written through
+ * the buffer on its own. */
+static void write_records(struct conn *c, uint8_t type, const uint8_t *data, size_t len)
+{
+    size_t off = 0;
+    do {
+        size_t n = len - off < TLS_MAX_PLAINTEXT ? len - off : TLS_MAX_PLAINTEXT;
+        struct wire_writer w = wire_writer_init(record_scratch, sizeof record_scratch);
+        struct wire_mark rec = tls_record_open(&w, type, c->version);
+        wire_write_bytes(&w, data + off, n);
+        wire_close(&w, rec);
+        bio_write(c, record_scratch, w.len);
+        off += n;
+    } while (off < len && !c->destroying);
+}
+
+/* ---- connection life ---- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    if (--c->open_handles > 0)
+        return;
+    struct server *srv = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    while (c->delayed_head) {
+        struct out_chunk *chunk = c->delayed_head;
+        c->delayed_head = chunk->next;
+        free(chunk);
+    }
+    tls_handshake_buffer_free(&c->hs);
+    hc_free_secret(c->in, c->in_cap);
+    hc_free_secret(c->wbuf_mem, srv->opt.wbuf);
+    free(c);
+}
+
+/* Closes at once; queued and buffered output is dropped. Frees in the close callbacks. */
+static void conn_destroy(struct conn *c)
+{
+    if (c->destroying)
+        return;
+    c->destroying = true;
+    c->state = ST_CLOSING;
+    c->open_handles = 3;
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&c->idle, on_handle_closed);
+    uv_close((uv_handle_t *)&c->delay, on_handle_closed);
+}
+
+/* The server gives up: what sits in the write buffer is lost (OpenSSL never flushes the
+ * handshake buffer on an error path), what was written leaves, then FIN. */
+static void conn_finish(struct conn *c)
+{
+    if (c->state == ST_CLOSING)
+        return;
+    c->state = ST_CLOSING;
+    c->wbuf = wire_writer_init(c->wbuf_mem, c->srv->opt.wbuf);
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+    emit(c, NULL, 0);
+}
+
+/* ssl3_send_alert -> ssl3_dispatch_alert: the alert goes through the buffer and a fatal one
+ * is flushed at once (with whatever was buffered before it). */
+static void send_fatal_alert(struct conn *c, uint16_t version, uint8_t description)
+{
+    uint8_t buf[TLS_RECORD_HEADER_LEN + 2];
+    struct wire_writer w = wire_writer_init(buf, sizeof buf);
+    tls_alert_write(&w, version, TLS_ALERT_FATAL, description);
+    if (hc_ok(wire_writer_result(&w))) {
+        bio_write(c, buf, w.len);
+        bio_flush(c);
+    }
+    conn_finish(c);
+}
+
+/* ---- the ClientHello and the server's flight ---- */
+
+static bool random_bytes(uint8_t *p, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom(p + got, n - got, 0);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+/* What 1.0.1f s_server picked in the captures: the client's first suite with RSA key
+ * exchange (no ServerKeyExchange to sign) that the version allows. */
+static const struct tls_cipher_suite *choose_suite(const struct tls_client_hello *ch,
+                                                   uint16_t version)
+{
+    size_t n =
+        ch->cipher_count < TLS_MAX_CLIENT_CIPHERS ? ch->cipher_count : TLS_MAX_CLIENT_CIPHERS;
+    for (size_t i = 0; i < n; i++) {
+        const struct tls_cipher_suite *s = tls_cipher_suite_find(ch->ciphers[i]);
+        if (s && s->rsa_kx && (!s->tls12_only || version == TLS_VERSION_TLS12))
+            return s;
+    }
+    return NULL;
+}
+
+static bool server_hello_params(const struct conn *c, const struct tls_client_hello *ch,
+                                uint16_t suite, struct tls_server_hello_params *p)
+{
+    const struct options *opt = &c->srv->opt;
+    *p = (struct tls_server_hello_params){.version = c->version, .cipher_suite = suite};
+    /* ssl_fill_hello_random: gmt_unix_time, then 28 random bytes. */
+    uint32_t now = (uint32_t)time(NULL);
+    struct wire_writer r = wire_writer_init(p->random, sizeof p->random);
+    wire_write_u16(&r, (uint16_t)(now >> 16));
+    wire_write_u16(&r, (uint16_t)now);
+    p->session_id_len = TLS_MAX_SESSION_ID;
+    /* 1.0.1f sends no extensions at all on SSLv3; a stack without heartbeats never
+     * acknowledges the extension. */
+    p->heartbeat = ch->heartbeat && c->version > TLS_VERSION_SSL3 && opt->heartbeat_ext &&
+                   opt->mode != MODE_NOHEARTBEAT;
+    return random_bytes(p->random + 4, sizeof p->random - 4) &&
+           random_bytes(p->session_id, TLS_MAX_SESSION_ID);
+}
+
+/* Builds one handshake message with build() and writes it as records through the buffer. */
+static bool write_handshake(struct conn *c, size_t cap,
+                            void (*build)(struct wire_writer *, const void *), const void *arg)
+{
+    uint8_t *msg = malloc(cap);
+    if (!msg)
+        return false;
+    struct wire_writer w = wire_writer_init(msg, cap);
+    build(&w, arg);
+    bool ok = hc_ok(wire_writer_result(&w));
+    if (ok)
+        write_records(c, TLS_CT_HANDSHAKE, msg, w.len);
+    free(msg);
+    return ok;
+}
+
+static void build_server_hello(struct wire_writer *w, const void *arg)
+{
+    tls_server_hello_write(w, arg);
+}
+
+static void build_certificate(struct wire_writer *w, const void *arg)
+{
+    const struct server *srv = arg;
+    tls_certificate_write(w, srv->cert_der, srv->cert_len);
+}
+
+static void build_server_hello_done(struct wire_writer *w, const void *arg)
+{
+    (void)arg;
+    struct wire_mark m = tls_handshake_open(w, TLS_HS_SERVER_HELLO_DONE);
+    wire_close(w, m);
+}
+
+/* ServerHello, Certificate, ServerHelloDone - three records, flushed together at the end of
+ * the flight (ssl3_accept's SSL3_ST_SW_FLUSH), so they leave in one write. */
+static void send_flight(struct conn *c, const struct tls_client_hello *ch, uint16_t suite)
+{
+    struct tls_server_hello_params sh;
+    size_t cert_msg = TLS_HANDSHAKE_HEADER_LEN + 6 + c->srv->cert_len;
+    bool ok = server_hello_params(c, ch, suite, &sh) &&
+              write_handshake(c, 128, build_server_hello, &sh) &&
+              write_handshake(c, cert_msg, build_certificate, c->srv) &&
+              write_handshake(c, TLS_HANDSHAKE_HEADER_LEN, build_server_hello_done, NULL);
+    if (!ok) {
+        conn_destroy(c);
+        return;
+    }
+    bio_flush(c);
+    c->state = ST_FLIGHT_SENT;
+}
+
+static void answer_client_hello(struct conn *c, const struct tls_client_hello *ch)
+{
+    const struct options *opt = &c->srv->opt;
+    uint16_t version = ch->version < opt->max_version ? ch->version : opt->max_version;
+    if (version < opt->min_version) {
+        /* ssl3_get_client_hello answers with the client's own version in the record. */
+        send_fatal_alert(c, ch->version, TLS_ALERT_PROTOCOL_VERSION);
+        return;
+    }
+    c->version = version;
+    const struct tls_cipher_suite *suite = choose_suite(ch, version);
+    if (!suite) {
+        send_fatal_alert(c, version, TLS_ALERT_HANDSHAKE_FAILURE);
+        return;
+    }
+    send_flight(c, ch, suite->id);
+}
+
+/* The ClientHello may be split over records and TCP segments: reassemble it first. */
+static void client_hello_record(struct conn *c, struct wire_reader *body)
+{
+    if (!hc_ok(tls_handshake_append(&c->hs, wire_peek(body), wire_remaining(body)))) {
+        conn_finish(c);
+        return;
+    }
+    struct tls_handshake_message m;
+    hc_result r = tls_handshake_next(&c->hs, &m);
+    if (r.error == HC_ERR_SHORT)
+        return;
+    struct tls_client_hello ch;
+    if (!hc_ok(r) || m.type != TLS_HS_CLIENT_HELLO ||
+        !hc_ok(tls_client_hello_parse(m.body, m.len, &ch))) {
+        conn_finish(c);
+        return;
+    }
+    /* We never go on with the handshake: a message after the hello ends the connection. */
+    bool more = c->hs.len > c->hs.start;
+    tls_handshake_buffer_free(&c->hs);
+    answer_client_hello(c, &ch);
+    if (more)
+        conn_finish(c);
+}
+
+/* ---- heartbeats ---- */
+
+static void fill_fake_secret(void)
+{
+    struct wire_writer w = wire_writer_init(fake_secret, sizeof fake_secret);
+    for (unsigned i = 0; w.len < w.cap; i++) {
+        char line[96];
+        int n = snprintf(line, sizeof line,
+                         "heartcheck-test-heap-secret:session=%08x;password=fake-%06u\n",
+                         i * 2654435761u, i);
+        size_t left = w.cap - w.len;
+        wire_write_bytes(&w, line, (size_t)n < left ? (size_t)n : left);
+    }
+}
+
+/* Answers one heartbeat record. overread: 1.0.1f's tls1_process_heartbeat, which trusts
+ * payload_length and copies past the record - here into the fake heap, never into real
+ * memory. Otherwise 1.0.1g's: silently discard unless 1 + 2 + payload_length + 16 fits in the
+ * record (RFC 6520 section 4). A response (type 2) is not answered. */
+static void answer_heartbeat(struct conn *c, struct wire_reader *body, bool overread)
+{
+    size_t rec_len = wire_remaining(body);
+    size_t heap_len = rec_len + FAKE_SECRET_LEN;
+    uint8_t *heap = malloc(heap_len);
+    uint8_t *msg = malloc(MAX_HEARTBEAT_MESSAGE);
+    if (!heap || !msg) {
+        free(heap);
+        free(msg);
+        conn_destroy(c);
+        return;
+    }
+    struct wire_writer hw = wire_writer_init(heap, heap_len);
+    wire_write_bytes(&hw, wire_peek(body), rec_len);
+    wire_write_bytes(&hw, fake_secret, FAKE_SECRET_LEN);
+    struct wire_reader r = wire_reader_init(heap, overread ? heap_len : rec_len);
+    struct tls_heartbeat_header hb;
+    const uint8_t *payload;
+    size_t needed = TLS_HEARTBEAT_HEADER_LEN + TLS_HEARTBEAT_MIN_PADDING;
+    if (hc_ok(tls_heartbeat_header_parse(&r, &hb)) && hb.type == TLS_HEARTBEAT_REQUEST &&
+        (overread || needed + hb.payload_length <= rec_len) &&
+        hc_ok(wire_read_bytes(&r, hb.payload_length, &payload))) {
+        uint8_t padding[TLS_HEARTBEAT_MIN_PADDING];
+        struct wire_writer w = wire_writer_init(msg, MAX_HEARTBEAT_MESSAGE);
+        wire_write_u8(&w, TLS_HEARTBEAT_RESPONSE);
+        wire_write_u16(&w, hb.payload_length);
+        wire_write_bytes(&w, payload, hb.payload_length);
+        if (random_bytes(padding, sizeof padding)) /* RAND_pseudo_bytes */
+            wire_write_bytes(&w, padding, sizeof padding);
+        if (hc_ok(wire_writer_result(&w)))
+            write_records(c, TLS_CT_HEARTBEAT, msg, w.len);
+    }
+    hc_free_secret(heap, heap_len);
+    hc_free_secret(msg, MAX_HEARTBEAT_MESSAGE);
+}
+
+static void heartbeat_record(struct conn *c, struct wire_reader *body)
+{
+    const struct options *opt = &c->srv->opt;
+    if (opt->mode == MODE_NOHEARTBEAT) {
+        /* OpenSSL >= 1.1 and builds without heartbeats: an unknown record type. */
+        send_fatal_alert(c, c->version, TLS_ALERT_UNEXPECTED_MESSAGE);
+        return;
+    }
+    answer_heartbeat(c, body, opt->mode == MODE_VULNERABLE);
+    /* ssl3_read_bytes returns -1 "retry read" after a heartbeat; s_server's SSL_accept loop
+     * treats that as an error and drops the connection. */
+    if (opt->style == STYLE_SSERVER && !c->destroying)
+        conn_finish(c);
+}
+
+/* ---- input ---- */
+
+/* ssl3_get_record's header checks. After the ServerHello every record must carry the
+ * negotiated version, else protocol_version - "send back error using their minor version
+ * number", i.e. in a record of the peer's version. Plaintext above 2^14: record_overflow. */
+static bool record_header_ok(struct conn *c, hc_result parsed, const struct tls_record_header *h)
+{
+    bool too_long =
+        parsed.error == HC_ERR_RECORD_TOO_LONG || (hc_ok(parsed) && h->length > TLS_MAX_PLAINTEXT);
+    if (!hc_ok(parsed) && !too_long) {
+        conn_finish(c); /* not TLS */
+        return false;
+    }
+    if (c->state == ST_HELLO) {
+        if (too_long)
+            conn_finish(c);
+        return !too_long;
+    }
+    if (hc_ok(parsed) && h->version != c->version) {
+        send_fatal_alert(c, h->version, TLS_ALERT_PROTOCOL_VERSION);
+        return false;
+    }
+    if (too_long) {
+        send_fatal_alert(c, c->version, ALERT_RECORD_OVERFLOW);
+        return false;
+    }
+    return true;
+}
+
+static void handle_record(struct conn *c, const struct tls_record_header *h,
+                          struct wire_reader *body)
+{
+    if (c->state == ST_HELLO && h->type == TLS_CT_HANDSHAKE)
+        client_hello_record(c, body);
+    else if (c->state == ST_FLIGHT_SENT && h->type == TLS_CT_HEARTBEAT)
+        heartbeat_record(c, body);
+    else
+        conn_finish(c); /* we never complete a handshake */
+}
+
+/* Whether the next complete record may be looked at now. nginx reads ahead, and its
+ * edge-triggered epoll does not come back for records already read until new bytes arrive:
+ * after the flight, at most one record per arrival. Before it, ssl3_accept goes on reading
+ * the ClientHello (and, in the same call, the first record after the flight). */
+static bool may_process(struct conn *c)
+{
+    if (c->state == ST_CLOSING || c->paused)
+        return false;
+    if (output_full(c)) {
+        c->paused = true;
+        return false;
+    }
+    return c->state == ST_HELLO || c->srv->opt.style == STYLE_SSERVER || c->arrival;
+}
+
+static void pump(struct conn *c)
+{
+    size_t off = 0;
+    while (may_process(c)) {
+        struct wire_reader stream = wire_reader_init(c->in + off, c->in_len - off);
+        struct wire_reader peek = stream;
+        struct tls_record_header h;
+        hc_result parsed = tls_record_header_parse(&peek, &h);
+        if (parsed.error == HC_ERR_SHORT || !record_header_ok(c, parsed, &h))
+            break;
+        struct wire_reader body;
+        if (!hc_ok(tls_record_next(&stream, &h, &body)))
+            break; /* body incomplete */
+        off = c->in_len - wire_remaining(&stream);
+        if (c->state == ST_FLIGHT_SENT)
+            c->arrival = false;
+        handle_record(c, &h, &body);
+    }
+    if (c->destroying)
+        return;
+    memmove(c->in, c->in + off, c->in_len - off);
+    c->in_len -= off;
+    if (c->in_len == 0) { /* idle connections hold no input memory */
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
+}
+
+/* How many bytes to ask the socket for. s_server has no read-ahead: ssl3_read_n reads the
+ * 5-byte header, then exactly the body, so bytes after the record stay in the kernel (and
+ * make it answer our close with RST). nginx reads ahead as far as its buffer goes. */
+static size_t read_want(const struct conn *c)
+{
+    if (c->srv->opt.style == STYLE_NGINX) {
+        size_t room = IN_MAX - c->in_len;
+        return room < READ_CHUNK ? room : READ_CHUNK;
+    }
+    if (c->in_len < TLS_RECORD_HEADER_LEN)
+        return TLS_RECORD_HEADER_LEN - c->in_len;
+    struct wire_reader r = wire_reader_init(c->in, c->in_len);
+    struct tls_record_header h;
+    if (!hc_ok(tls_record_header_parse(&r, &h)))
+        return 0;
+    size_t need = TLS_RECORD_HEADER_LEN + (size_t)h.length;
+    return need > c->in_len ? need - c->in_len : 0;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    size_t want = read_want(h->data);
+    *buf = uv_buf_init((char *)read_scratch, (unsigned)want);
+}
+
+static bool append_input(struct conn *c, const uint8_t *p, size_t n)
+{
+    if (c->in_cap - c->in_len < n) {
+        size_t cap = c->in_len + n < 1024 ? 1024 : c->in_len + n;
+        uint8_t *grown = realloc(c->in, cap);
+        if (!grown)
+            return false;
+        c->in = grown;
+        c->in_cap = cap;
+    }
+    struct wire_writer w = wire_writer_init(c->in + c->in_len, n);
+    wire_write_bytes(&w, p, n);
+    c->in_len += n;
+    return true;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = s->data;
+    if (nread == 0 || c->destroying)
+        return;
+    if (nread < 0) {
+        /* EOF: the client gave up; like both servers, close in turn. Errors: just close. */
+        if (nread == UV_EOF)
+            conn_finish(c);
+        else
+            conn_destroy(c);
+        return;
+    }
+    if (!append_input(c, (const uint8_t *)buf->base, (size_t)nread)) {
+        conn_destroy(c);
+        return;
+    }
+    uv_timer_again(&c->idle);
+    c->arrival = true;
+    pump(c);
+    update_reading(c);
+}
+
+static void update_reading(struct conn *c)
+{
+    if (c->destroying || c->state == ST_CLOSING)
+        return;
+    bool want = !c->paused && read_want(c) > 0;
+    if (want && !c->reading)
+        c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
+    else if (!want && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+}
+
+static void on_idle(uv_timer_t *t) { conn_destroy(t->data); }
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct server *srv = listener->data;
+    if (status < 0)
+        return;
+    struct conn *c = calloc(1, sizeof *c);
+    uint8_t *wbuf = malloc(srv->opt.wbuf);
+    if (!c || !wbuf) {
+        free(c);
+        free(wbuf);
+        return;
+    }
+    c->srv = srv;
+    c->wbuf_mem = wbuf;
+    c->wbuf = wire_writer_init(wbuf, srv->opt.wbuf);
+    tls_handshake_buffer_init(&c->hs, MAX_CLIENT_HELLO);
+    uv_tcp_init(&srv->loop, &c->tcp);
+    uv_timer_init(&srv->loop, &c->idle);
+    uv_timer_init(&srv->loop, &c->delay);
+    c->tcp.data = c->idle.data = c->delay.data = c;
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+        conn_destroy(c);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_timer_start(&c->idle, on_idle, IDLE_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+    update_reading(c);
+}
+
+/* ---- setup ---- */
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    (void)signum;
+    struct server *srv = sig->data;
+    uv_close((uv_handle_t *)&srv->listener, NULL);
+    uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    uv_close((uv_handle_t *)&srv->sigint, NULL);
+    for (struct conn *c = srv->conns; c; c = c->next)
+        conn_destroy(c);
+}
+
+static bool load_cert(struct server *srv)
+{
+    FILE *f = fopen(srv->opt.cert, "r");
+    if (!f) {
+        perror(srv->opt.cert);
+        return false;
+    }
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    unsigned char *der = NULL;
+    int len = x ? i2d_X509(x, &der) : -1;
+    X509_free(x);
+    if (len <= 0) {
+        fprintf(stderr, "%s: no PEM certificate\n", srv->opt.cert);
+        return false;
+    }
+    srv->cert_der = malloc((size_t)len);
+    if (srv->cert_der) {
+        struct wire_writer w = wire_writer_init(srv->cert_der, (size_t)len);
+        wire_write_bytes(&w, der, (size_t)len);
+        srv->cert_len = (size_t)len;
+    }
+    OPENSSL_free(der);
+    return srv->cert_der != NULL;
+}
+
+/* At least 4096 connections at once need more descriptors than the usual soft limit. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= MIN_FDS)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < MIN_FDS)
+        fprintf(stderr, "warning: only %lu file descriptors\n", (unsigned long)rl.rlim_cur);
+}
+
+static int start_listening(struct server *srv)
+{
+    struct sockaddr_storage sa;
+    const char *addr = srv->opt.addr;
+    int port = (int)srv->opt.port;
+    int r = strchr(addr, ':') ? uv_ip6_addr(addr, port, (struct sockaddr_in6 *)&sa)
+                              : uv_ip4_addr(addr, port, (struct sockaddr_in *)&sa);
+    if (r == 0)
+        r = uv_tcp_init(&srv->loop, &srv->listener);
+    if (r != 0)
+        return r;
+    srv->listener.data = srv;
+    r = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&sa, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&srv->listener, LISTEN_BACKLOG, on_connection);
+    int len = sizeof sa;
+    if (r == 0)
+        r = uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&sa, &len);
+    if (r != 0) {
+        uv_close((uv_handle_t *)&srv->listener, NULL);
+        return r;
+    }
+    port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+                                          : ((struct sockaddr_in *)&sa)->sin_port);
+    printf("listening on %d\n", port);
+    fflush(stdout);
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: vulnserver --port N --cert FILE.pem --mode vulnerable|patched|noheartbeat\n"
+          "         [--addr 127.0.0.1|::1] [--wbuf BYTES (4096)] [--style sserver|nginx]\n"
+          "         [--min-version ssl3|tls1.0|tls1.1|tls1.2 (ssl3)] [--max-version V (tls1.2)]\n"
+          "         [--delay-ms N (0)] [--no-heartbeat-ext]\n",
+          out);
+}
+
+static bool parse_number(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_version(const char *s, uint16_t *out)
+{
+    static const struct {
+        const char *name;
+        uint16_t version;
+    } names[] = {{"ssl3", TLS_VERSION_SSL3},
+                 {"tls1.0", TLS_VERSION_TLS10},
+                 {"tls1.1", TLS_VERSION_TLS11},
+                 {"tls1.2", TLS_VERSION_TLS12}};
+    for (size_t i = 0; i < HC_ARRAY_LEN(names); i++)
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].version;
+            return true;
+        }
+    return false;
+}
+
+static bool parse_option(struct options *o, int opt, const char *arg)
+{
+    unsigned long n;
+    switch (opt) {
+    case 'p': return parse_number(arg, 65535, &n) && ((o->port = (unsigned)n), true);
+    case 'a': o->addr = arg; return true;
+    case 'c': o->cert = arg; return true;
+    case 'w': return parse_number(arg, 1 << 20, &n) && n >= 512 && ((o->wbuf = n), true);
+    case 'd': return parse_number(arg, 3600000, &n) && ((o->delay_ms = n), true);
+    case 'n': o->heartbeat_ext = false; return true;
+    case 'i': return parse_version(arg, &o->min_version);
+    case 'x': return parse_version(arg, &o->max_version);
+    case 'm':
+        if (strcmp(arg, "vulnerable") == 0)
+            o->mode = MODE_VULNERABLE;
+        else if (strcmp(arg, "patched") == 0)
+            o->mode = MODE_PATCHED;
+        else if (strcmp(arg, "noheartbeat") == 0)
+            o->mode = MODE_NOHEARTBEAT;
+        else
+            return false;
+        return true;
+    case 's':
+        if (strcmp(arg, "sserver") == 0)
+            o->style = STYLE_SSERVER;
+        else if (strcmp(arg, "nginx") == 0)
+            o->style = STYLE_NGINX;
+        else
+            return false;
+        return true;
+    default: return false;
+    }
+}
+
+static bool parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {{"port", required_argument, NULL, 'p'},
+                                             {"addr", required_argument, NULL, 'a'},
+                                             {"cert", required_argument, NULL, 'c'},
+                                             {"mode", required_argument, NULL, 'm'},
+                                             {"wbuf", required_argument, NULL, 'w'},
+                                             {"style", required_argument, NULL, 's'},
+                                             {"min-version", required_argument, NULL, 'i'},
+                                             {"max-version", required_argument, NULL, 'x'},
+                                             {"delay-ms", required_argument, NULL, 'd'},
+                                             {"no-heartbeat-ext", no_argument, NULL, 'n'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    *o = (struct options){.addr = "127.0.0.1",
+                          .wbuf = 4096,
+                          .min_version = TLS_VERSION_SSL3,
+                          .max_version = TLS_VERSION_TLS12,
+                          .heartbeat_ext = true};
+    bool have_port = false, have_mode = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == 'h') {
+            usage(stdout);
+            exit(0);
+        }
+        if (!parse_option(o, opt, optarg)) {
+            fprintf(stderr, "vulnserver: invalid argument: %s\n", argv[optind - 1]);
+            return false;
+        }
+        have_port |= opt == 'p';
+        have_mode |= opt == 'm';
+    }
+    if (optind != argc || !have_port || !have_mode || !o->cert) {
+        fprintf(stderr, "vulnserver: --port, --cert and --mode are required\n");
+        return false;
+    }
+    if (o->min_version > o->max_version) {
+        fprintf(stderr, "vulnserver: --min-version above --max-version\n");
+        return false;
+    }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    static struct server srv;
+    if (!parse_args(argc, argv, &srv.opt)) {
+        usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
+    if (!load_cert(&srv))
+        return 2;
+    fill_fake_secret();
+    uv_loop_init(&srv.loop);
+    uv_signal_init(&srv.loop, &srv.sigterm);
+    uv_signal_init(&srv.loop, &srv.sigint);
+    srv.sigterm.data = srv.sigint.data = &srv;
+    uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&srv.sigint, on_signal, SIGINT);
+    int r = start_listening(&srv);
+    if (r != 0) {
+        fprintf(stderr, "vulnserver: %s:%u: %s\n", srv.opt.addr, srv.opt.port, uv_strerror(r));
+        uv_close((uv_handle_t *)&srv.sigterm, NULL);
+        uv_close((uv_handle_t *)&srv.sigint, NULL);
+    }
+    uv_run(&srv.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&srv.loop);
+    free(srv.cert_der);
+    return r == 0 ? 0 : 2;
+}
