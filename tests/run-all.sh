@@ -63,7 +63,7 @@ run_format() {
     if $MAKE -s check-format >/dev/null 2>&1; then
         echo "format: 1 passed, 0 failed"
     else
-        $MAKE -s check-format 2>&1 | grep -E '^[^ ].*warning' | head -20
+        $MAKE -s check-format 2>&1 | grep -E 'error:' | head -20
         echo "format: 0 passed, 1 failed"
     fi
 }
