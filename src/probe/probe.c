@@ -91,7 +91,9 @@ __attribute__((format(printf, 3, 4))) static void finish(struct probe *p, enum p
     vsnprintf(p->result.reason, sizeof p->result.reason, fmt, ap);
     va_end(ap);
     p->result.verdict = v;
-    p->result.evidence.sni_sent = p->attempt.sni && p->cfg.server_name;
+    /* The bare SSLv3 hello has no extensions, so no name either. */
+    p->result.evidence.sni_sent =
+        p->attempt.sni && p->cfg.server_name && p->attempt.version != TLS_VERSION_SSL3;
     p->result.leak = p->leak;
     p->phase = PH_DONE;
     p->out = NULL;
@@ -122,7 +124,7 @@ static bool plan_next_attempt(struct probe *p, bool name_refused)
         return true;
     }
     /* Some servers fail every hello that names them wrongly, without saying so. */
-    if (p->cfg.server_name && !p->sni_refused && !p->tried_plain) {
+    if (p->cfg.server_name && !p->sni_refused) {
         p->tried_plain = true;
         p->attempt = (struct attempt){.version = p->cfg.max_version, .sni = false};
         return true;
@@ -132,7 +134,8 @@ static bool plan_next_attempt(struct probe *p, bool name_refused)
 
 static void attempts_exhausted(struct probe *p)
 {
-    if (p->version_refusals == p->failures)
+    /* Only when TLS 1.2 itself was refused: a lower --max-version proves nothing. */
+    if (p->version_refusals == p->failures && p->cfg.max_version == TLS_VERSION_TLS12)
         finish(p, PROBE_NOT_VULNERABLE,
                "refuses SSLv3 to TLS 1.2 (alert protocol_version each time); OpenSSL 1.0.1 "
                "always speaks one of them");
@@ -573,7 +576,8 @@ void probe_on_connected(struct probe *p, uint64_t now_ms)
     p->first_len = 0;
     p->any_record = false;
     p->warnings = 0;
-    p->result.evidence.server_hello = false;
+    p->result.evidence.server_hello = false; /* evidence of a failed attempt is stale */
+    p->result.evidence.heartbeat_extension = false;
     tls_handshake_buffer_free(&p->hs);
     p->phase = PH_HANDSHAKE;
     send_client_hello(p);

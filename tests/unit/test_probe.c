@@ -28,17 +28,22 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct probe *new_probe(const struct probe_kit *kit, const char *sni)
+static struct probe *new_probe_max(const struct probe_kit *kit, const char *sni, uint16_t max)
 {
     struct probe_config cfg = {.kit = kit,
                                .server_name = sni,
                                .timeout_ms = TIMEOUT,
                                .followup_ms = 100,
-                               .max_version = TLS_VERSION_TLS12};
+                               .max_version = max};
     struct probe *p = NULL;
     assert_success(probe_new(&cfg, T0, &p));
     assert_int_equal(probe_state(p), PROBE_WANT_CONNECT);
     return p;
+}
+
+static struct probe *new_probe(const struct probe_kit *kit, const char *sni)
+{
+    return new_probe_max(kit, sni, TLS_VERSION_TLS12);
 }
 
 /* Connects and checks that a ClientHello of the expected version goes out. */
@@ -376,6 +381,41 @@ static void every_version_refused(void **state)
     probe_free(p);
 }
 
+/* With --max-version below TLS 1.2, refusals prove nothing: TLS 1.2 was never tried. */
+static void every_lower_version_refused(void **state)
+{
+    (void)state;
+    struct probe *p = new_probe_max(kit0, NULL, TLS_VERSION_TLS10);
+    connect_hello(p, TLS_VERSION_TLS10);
+    fatal_alert(p, TLS_VERSION_TLS10, TLS_ALERT_PROTOCOL_VERSION);
+    connect_hello(p, TLS_VERSION_SSL3);
+    fatal_alert(p, TLS_VERSION_SSL3, TLS_ALERT_PROTOCOL_VERSION);
+    done(p, PROBE_INCONCLUSIVE);
+    probe_free(p);
+}
+
+/* The bare SSLv3 hello carries no extensions: a name target reached there sent no SNI. */
+static void ssl3_attempt_sends_no_name(void **state)
+{
+    (void)state;
+    struct probe *p = new_probe_max(kit0, "www.example.com", TLS_VERSION_TLS10);
+    struct tls_client_hello ch = connect_hello(p, TLS_VERSION_TLS10);
+    assert_string_equal(ch.server_name, "www.example.com");
+    fatal_alert(p, TLS_VERSION_TLS10, TLS_ALERT_HANDSHAKE_FAILURE);
+    ch = connect_hello(p, TLS_VERSION_SSL3);
+    assert_string_equal(ch.server_name, "");
+    uint8_t flight[256];
+    feed(p, flight, ssl3_flight(flight, sizeof flight, false));
+    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_SSL3, PROBE_PAYLOAD);
+    static uint8_t answer[MSG_MAX + 64];
+    feed(p, answer,
+         response(answer, sizeof answer, TLS_VERSION_SSL3, KIT_PROBE, PROBE_PAYLOAD, PROBE_PAYLOAD,
+                  NULL, 0));
+    const struct probe_result *r = done(p, PROBE_VULNERABLE);
+    assert_false(r->evidence.sni_sent);
+    probe_free(p);
+}
+
 static void every_handshake_closed(void **state)
 {
     (void)state;
@@ -590,6 +630,8 @@ int main(void)
         cmocka_unit_test(not_vulnerable_gnutls),
         cmocka_unit_test(fallback_to_ssl3_vulnerable),
         cmocka_unit_test(every_version_refused),
+        cmocka_unit_test(every_lower_version_refused),
+        cmocka_unit_test(ssl3_attempt_sends_no_name),
         cmocka_unit_test(every_handshake_closed),
         cmocka_unit_test(sni_refused_retries_without),
         cmocka_unit_test(leak_collects_exactly_n_bytes),
