@@ -25,6 +25,10 @@ LIB := $(O)/libheartcheck.a
 BIN := $(O)/heartcheck
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+# Code shared by unit tests (scripted servers, fixtures): linked into every test binary.
+TEST_SUPPORT_SRCS := $(sort $(wildcard tests/unit/support/*.c))
+TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(O)/obj/%.o)
+TEST_HEADERS := $(wildcard tests/unit/*.h tests/unit/support/*.h)
 TARGET_SRCS := $(sort $(wildcard tests/targets/*.c))
 TARGET_BINS := $(TARGET_SRCS:tests/targets/%.c=$(O)/targets/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -45,9 +49,11 @@ $(LIB): $(LIB_OBJS)
 $(BIN): $(O)/obj/src/cli/main.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
-$(O)/tests/%: tests/unit/%.c $(LIB) $(wildcard tests/unit/*.h)
+$(TEST_SUPPORT_OBJS): CPPFLAGS += -Itests/unit
+$(TEST_SUPPORT_OBJS): $(TEST_HEADERS)
+$(O)/tests/%: tests/unit/%.c $(LIB) $(TEST_SUPPORT_OBJS) $(TEST_HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $< $(TEST_SUPPORT_OBJS) $(LIB) $(LDLIBS) -lcmocka -o $@
 
 $(O)/targets/%: tests/targets/%.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -73,7 +79,7 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/heartcheck
 	install -m 0644 docs/heartcheck.1 $(DESTDIR)$(PREFIX)/share/man/man1/heartcheck.1
 
-FORMAT_FILES = $(wildcard src/*/*.[ch] tests/*/*.[ch])
+FORMAT_FILES = $(wildcard src/*/*.[ch] tests/*/*.[ch] tests/unit/support/*.[ch])
 check-format:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 format:
