@@ -45,7 +45,7 @@ static const char scan_usage[] =
     "                        tls1.0, ssl3; lower ones are tried when the server refuses\n"
     "      --sni NAME        send this server name to every target\n"
     "      --no-sni          never send a server name\n"
-    "      --leak N          forensics: over-read N bytes (1..49154) of server memory;\n"
+    "      --leak N          forensics: over-read N bytes (1..65519) of server memory;\n"
     "                        counted, never printed\n"
     "      --dump FILE       write the leaked bytes to FILE (mode 0600); needs --leak\n"
     "      --confirm         prove the over-read itself with a one-byte over-read (for\n"
@@ -190,7 +190,8 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
     case OPT_NO_SNI: o->engine.sni = false; return -1;
     case OPT_LEAK:
         if (!parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
-            return usage_error("--leak: '%s' is not a byte count from 1 to 49154", arg);
+            return usage_error("--leak: '%s' is not a byte count from 1 to %d", arg,
+                               PROBE_MAX_LEAK);
         o->engine.leak_bytes = (uint32_t)v;
         return -1;
     case OPT_DUMP: o->dump_path = arg; return -1;
@@ -235,7 +236,7 @@ static int scan_command(int argc, char **argv)
     if (optind >= argc)
         return usage_error("%s", "scan: no target given");
     if (c.confirm && !c.opt.engine.leak_bytes)
-        c.opt.engine.leak_bytes = 1; /* claimed 16382, sent 16381: only an over-read answers */
+        c.opt.engine.leak_bytes = 1; /* sent 16380, claimed 16381: only an over-read answers */
     if (c.opt.dump_path && !c.opt.engine.leak_bytes)
         return usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
     c.opt.targets = argv + optind;

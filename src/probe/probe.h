@@ -37,7 +37,8 @@ enum probe_state { PROBE_WANT_CONNECT, PROBE_RUNNING, PROBE_DONE };
 enum {
     PROBE_PAYLOAD = 16381,          /* 3 + 16381 = 16384: the largest heartbeat one record holds */
     PROBE_FOLLOWUP_PAYLOAD = 16365, /* + 16 padding: its answer is exactly one full record */
-    PROBE_MAX_LEAK = 65535 - PROBE_PAYLOAD, /* payload_length is 16 bits */
+    PROBE_MIN_SENT = 16,            /* our own bytes an echo must show, even when over-reading */
+    PROBE_MAX_LEAK = 65535 - PROBE_MIN_SENT, /* payload_length is 16 bits */
     PROBE_MAX_ATTEMPTS = 6,
 };
 
@@ -66,7 +67,8 @@ struct probe_evidence {
     bool cert_seen;         /* a leaf certificate parsed by libcrypto */
     struct tls_cert_info cert;
     size_t chain_length;
-    uint16_t claimed_length; /* payload_length of the probe */
+    uint16_t claimed_length; /* payload_length of the probe (0: none sent) */
+    uint16_t sent_length;    /* payload bytes it carried: fewer than claimed is an over-read */
     size_t leaked_bytes;     /* server memory bytes received beyond our payload */
     unsigned attempts;       /* connections made */
     bool sni_sent;           /* on the attempt that decided */

@@ -83,9 +83,10 @@ static json_t *cert_json(const struct probe_evidence *ev)
 static json_t *probe_json(const struct probe_evidence *ev)
 {
     json_t *o = json_object();
-    bool over_read = ev->claimed_length > PROBE_PAYLOAD;
+    bool over_read = ev->claimed_length > ev->sent_length;
     json_object_set_new(o, "kind", text(over_read ? "over-read" : "zero-leak"));
     json_object_set_new(o, "claimed_length", json_integer(ev->claimed_length));
+    json_object_set_new(o, "sent_length", json_integer(ev->sent_length));
     return o;
 }
 

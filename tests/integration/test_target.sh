@@ -144,6 +144,47 @@ else
     fail "vulnserver s_server-style patched timing" "vulnserver did not start"
 fi
 
+# The opt-in over-read: the leaked bytes must arrive even through a 16 KB write buffer (they
+# travel in the answer's first, full record), be counted, go only to the 0600 dump file, and
+# never to stdout.
+for st in "${styles[@]}"; do
+    read -r style wbuf <<<"$st"
+    if ! vs "leak-$style" --mode vulnerable --style "$style" --wbuf "$wbuf"; then
+        fail "$style --leak" "vulnserver did not start"
+        continue
+    fi
+    for n in 1 2000 16365; do
+        dump="$WORK/leak-$style-$n.bin"
+        if check "$style --leak $n -> vulnerable" vulnerable "127.0.0.1:$LISTEN_PORT" \
+            --leak "$n" --dump "$dump"; then
+            expect_jq "  $style --leak $n: leaked_bytes $n" ".leaked_bytes == $n"
+            expect_jq "  $style --leak $n: probe over-read" '.probe.kind == "over-read"'
+            expect_eq "  $style --leak $n: dump mode 0600" "$(stat -c %a "$dump" 2>/dev/null)" 600
+            expect_eq "  $style --leak $n: dump holds the bytes" \
+                "$(head -n 1 "$dump" | sed -E 's/.* bytes=([0-9]+)$/\1/')" "$n"
+            if grep -q heartcheck-test-heap-secret <<<"$SCAN_OUT$SCAN_ERR"; then
+                fail "  $style --leak $n: nothing leaked on stdout/stderr" "$SCAN_OUT"
+            else
+                ok "  $style --leak $n: nothing leaked on stdout/stderr"
+            fi
+        fi
+    done
+    if grep -q heartcheck-test-heap-secret "$WORK/leak-$style-16365.bin" 2>/dev/null; then
+        ok "  $style --leak 16365: the dump holds the target's (fake) heap"
+    else
+        fail "  $style --leak 16365: the dump holds the target's (fake) heap" "no heap text"
+    fi
+    check "$style --confirm -> vulnerable" vulnerable "127.0.0.1:$LISTEN_PORT" --confirm &&
+        expect_jq "  $style --confirm: one byte over-read" \
+            '.leaked_bytes == 1 and .probe.claimed_length == 16381 and .probe.sent_length == 16380'
+    stop_daemon "$DAEMON_PID"
+done
+if vs leak-patched --mode patched --style nginx --wbuf 16384; then
+    check "patched --leak 2000 -> patched" patched "127.0.0.1:$LISTEN_PORT" --leak 2000 &&
+        expect_jq "  patched --leak: leaked_bytes 0" '.leaked_bytes == 0'
+    stop_daemon "$DAEMON_PID"
+fi
+
 # IPv6 loopback.
 if has_ipv6_loopback; then
     if start_listener "$WORK/vs-v6.log" "$VULNSERVER" --port 0 --addr ::1 --cert "$CERT_KEY" \

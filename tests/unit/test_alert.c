@@ -1,19 +1,16 @@
 /* Alerts: reading level and description, writing an alert record. */
 #include "unit.h"
 
+#include "support/vectors.h"
 #include "tls/tls.h"
 
 #include <string.h>
 
-/* Fatal unexpected_message from OpenSSL 3.0 and GnuTLS 3.7 on a heartbeat sent before the
- * handshake finished (openssl-3.0_tls12_probe.pcap and gnutls-3.7-heartbeat_tls12_probe.pcap,
- * frame 9 of each: the same seven bytes). */
-static const uint8_t alert_record[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a};
-
 static void test_parse_real(void **state)
 {
     (void)state;
-    struct wire_reader s = wire_reader_init(alert_record, sizeof alert_record), body;
+    struct wire_reader s = wire_reader_init(alert_early_heartbeat, sizeof alert_early_heartbeat),
+                       body;
     struct tls_record_header h;
     assert_success(tls_record_next(&s, &h, &body));
     assert_int_equal(h.type, TLS_CT_ALERT);
@@ -95,8 +92,8 @@ static void test_write_matches_real(void **state)
     struct wire_writer w = wire_writer_init(buf, sizeof buf);
     tls_alert_write(&w, TLS_VERSION_TLS12, TLS_ALERT_FATAL, TLS_ALERT_UNEXPECTED_MESSAGE);
     assert_success(wire_writer_result(&w));
-    assert_int_equal(w.len, sizeof alert_record);
-    assert_memory_equal(buf, alert_record, sizeof alert_record);
+    assert_int_equal(w.len, sizeof alert_early_heartbeat);
+    assert_memory_equal(buf, alert_early_heartbeat, sizeof alert_early_heartbeat);
 
     w = wire_writer_init(buf, sizeof buf);
     tls_alert_write(&w, TLS_VERSION_SSL3, TLS_ALERT_WARNING, TLS_ALERT_CLOSE_NOTIFY);

@@ -1,16 +1,11 @@
 /* Heartbeats: the header of a received one, and building the probes that went on the wire. */
 #include "unit.h"
 
+#include "support/vectors.h"
 #include "tls/tls.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* nmap ssl-heartbleed's request: 19 bytes of payload claiming 16384, no padding
- * (openssl-1.0.1f_nmap-ssl-heartbleed-16k-leak.pcap, frame 21). */
-static const uint8_t hb_nmap[] = {0x18, 0x03, 0x01, 0x00, 0x16, 0x01, 0x40, 0x00, 0x4e,
-                                  0x6d, 0x61, 0x70, 0x20, 0x73, 0x73, 0x6c, 0x2d, 0x68,
-                                  0x65, 0x61, 0x72, 0x74, 0x62, 0x6c, 0x65, 0x65, 0x64};
 
 /* First bytes of the records in openssl-1.0.1f_tls12_zero-leak-probe.pcap: the probe's two
  * requests (frame 8; 4100 'A's with no padding, then 4100 'B's and 16 zero bytes), and the
@@ -24,7 +19,8 @@ enum { PROBE_PAYLOAD = 4100 };
 static void test_parse_real_request(void **state)
 {
     (void)state;
-    struct wire_reader r = wire_reader_init(hb_nmap + 5, sizeof hb_nmap - 5);
+    struct wire_reader r =
+        wire_reader_init(heartbeat_request_nmap + 5, sizeof heartbeat_request_nmap - 5);
     struct tls_heartbeat_header h;
     assert_success(tls_heartbeat_header_parse(&r, &h));
     assert_int_equal(h.type, TLS_HEARTBEAT_REQUEST);
@@ -98,8 +94,8 @@ static void test_write_nmap_request(void **state)
     struct wire_writer w = wire_writer_init(buf, sizeof buf);
     assert_success(
         write_hb(&w, TLS_VERSION_TLS10, 16384, (const uint8_t *)"Nmap ssl-heartbleed", 19, 0));
-    assert_int_equal(w.len, sizeof hb_nmap);
-    assert_memory_equal(buf, hb_nmap, sizeof hb_nmap);
+    assert_int_equal(w.len, sizeof heartbeat_request_nmap);
+    assert_memory_equal(buf, heartbeat_request_nmap, sizeof heartbeat_request_nmap);
 }
 
 /* The zero-leak probe pair, rebuilt byte for byte. */
@@ -164,8 +160,8 @@ static void test_length_too_big(void **state)
 static void test_write_no_space(void **state)
 {
     (void)state;
-    uint8_t buf[sizeof hb_nmap];
-    for (size_t cap = 0; cap < sizeof hb_nmap; cap++) {
+    uint8_t buf[sizeof heartbeat_request_nmap];
+    for (size_t cap = 0; cap < sizeof heartbeat_request_nmap; cap++) {
         struct wire_writer w = wire_writer_init(buf, cap);
         assert_error(
             write_hb(&w, TLS_VERSION_TLS10, 16384, (const uint8_t *)"Nmap ssl-heartbleed", 19, 0),

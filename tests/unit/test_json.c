@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include "report/report.h"
+#include "support/findings.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -33,64 +34,27 @@ static const char *const cert_keys[] = {"subject",   "issuer",      "not_before"
                                         "not_after", "key_type",    "key_bits",
                                         "sha256",    "spki_sha256", "chain_length"};
 
+/* A TLS 1.2 result whose zero-leak probe claimed PROBE_PAYLOAD bytes. */
 static struct probe_result tls12_result(enum probe_verdict v, const char *reason)
 {
-    struct probe_result r;
-    memset(&r, 0, sizeof r);
-    r.verdict = v;
-    snprintf(r.reason, sizeof r.reason, "%s", reason);
-    r.evidence.server_hello = true;
-    r.evidence.tls_version = TLS_VERSION_TLS12;
-    r.evidence.cipher = 0xc02f;
-    r.evidence.heartbeat_extension = true;
+    struct probe_result r = result_with_reason(v, reason);
+    result_add_tls12(&r);
     r.evidence.claimed_length = PROBE_PAYLOAD;
-    r.evidence.attempts = 1;
+    r.evidence.sent_length = PROBE_PAYLOAD;
     return r;
 }
 
+/* A certificate from CN=Test CA,O=Example, second in a chain of two. */
 static void add_cert(struct probe_result *r, const char *subject)
 {
-    struct tls_cert_info *c = &r->evidence.cert;
-    r->evidence.cert_seen = true;
-    r->evidence.chain_length = 2;
-    snprintf(c->subject, sizeof c->subject, "%s", subject);
-    snprintf(c->issuer, sizeof c->issuer, "CN=Test CA,O=Example");
-    snprintf(c->not_before, sizeof c->not_before, "2026-11-21T12:35:37Z");
-    snprintf(c->not_after, sizeof c->not_after, "2027-11-21T12:35:37Z");
-    snprintf(c->key_type, sizeof c->key_type, "RSA");
-    c->key_bits = 2048;
-    for (size_t i = 0; i < 32; i++) {
-        c->sha256[i] = (uint8_t)i;
-        c->spki_sha256[i] = (uint8_t)(0xff - i);
-    }
+    result_add_cert(r, subject, "CN=Test CA,O=Example", 2);
 }
 
-static struct finding make_finding(const struct probe_result *r)
-{
-    struct finding f = {
-        .target = "example.com:8443",
-        .host = "example.com",
-        .ip = "192.0.2.7",
-        .port = 8443,
-        .sni = "example.com",
-        .elapsed_ms = 123,
-        .result = r,
-    };
-    return f;
-}
+/* The finding every test reports: example.com:8443, 123 ms. */
+static struct finding make_finding(const struct probe_result *r) { return example_finding(r, 123); }
 
 /* Writes one finding to memory and returns the text (caller frees). */
-static char *render(const struct finding *f)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    assert_non_null(out);
-    struct report_options o = {.verbose = true, .color = true};
-    report_json.finding(out, f, &o);
-    assert_int_equal(fclose(out), 0);
-    return buf;
-}
+static char *render(const struct finding *f) { return render_finding(&report_json, f, true, true); }
 
 /* One line, ending in '\n', holding one JSON object with every schema key in order. */
 static json_t *render_object(const struct finding *f)
@@ -165,6 +129,7 @@ static void test_vulnerable_every_key(void **state)
     json_t *probe = json_object_get(o, "probe");
     assert_string_equal(str(probe, "kind"), "zero-leak");
     assert_int_equal(num(probe, "claimed_length"), 16381);
+    assert_int_equal(num(probe, "sent_length"), 16381);
     assert_int_equal(num(o, "attempts"), 2);
     assert_int_equal(num(o, "elapsed_ms"), 123);
     const char *when = str(o, "time"); /* 2026-11-21T12:35:37Z */
@@ -307,7 +272,8 @@ static void test_over_read_probe(void **state)
     (void)state;
     static const uint8_t secret[] = "SECRET-KEY-MATERIAL";
     struct probe_result r = tls12_result(PROBE_VULNERABLE, "over-read answered");
-    r.evidence.claimed_length = 16381 + 100;
+    r.evidence.claimed_length = 16381; /* --leak 100: 16281 bytes sent, 16381 claimed */
+    r.evidence.sent_length = 16381 - 100;
     r.evidence.leaked_bytes = sizeof secret - 1;
     r.leak = secret;
     struct finding f = make_finding(&r);
@@ -319,7 +285,8 @@ static void test_over_read_probe(void **state)
     assert_int_equal(num(o, "leaked_bytes"), sizeof secret - 1);
     json_t *probe = json_object_get(o, "probe");
     assert_string_equal(str(probe, "kind"), "over-read");
-    assert_int_equal(num(probe, "claimed_length"), 16481);
+    assert_int_equal(num(probe, "claimed_length"), 16381);
+    assert_int_equal(num(probe, "sent_length"), 16281);
     json_decref(o);
 }
 

@@ -95,10 +95,12 @@ static void test_over_read(void **state)
     struct probe_kit *kit = NULL;
     assert_success(probe_kit_new(100, &kit));
     assert_int_equal(kit->leak_bytes, 100);
-    assert_int_equal(kit->probe_claim, 16481);
+    /* Sends 100 bytes fewer than the 16381 it claims: only an over-read fills the gap, and
+     * the answer's first record stays full, so no write buffer holds the leaked bytes back. */
+    assert_int_equal(kit->probe_sent, 16281);
+    assert_int_equal(kit->probe_claim, 16381);
     for (size_t v = 0; v < KIT_VERSIONS; v++) {
-        /* Claims 100 more than the 16381 bytes it sends: only an over-read fills the gap. */
-        struct expected_record e = {KIT_PROBE, versions[v], 16481, PROBE_PAYLOAD, 0};
+        struct expected_record e = {KIT_PROBE, versions[v], 16381, 16281, 0};
         check_record(kit, &e);
         struct expected_record f = {KIT_FOLLOWUP, versions[v], PROBE_FOLLOWUP_PAYLOAD,
                                     PROBE_FOLLOWUP_PAYLOAD, TLS_HEARTBEAT_MIN_PADDING};
@@ -113,8 +115,18 @@ static void test_limits(void **state)
     struct probe_kit *kit = NULL;
     assert_success(probe_kit_new(PROBE_MAX_LEAK, &kit));
     assert_int_equal(kit->probe_claim, 65535); /* the largest 16-bit payload_length */
-    struct expected_record e = {KIT_PROBE, TLS_VERSION_TLS12, 65535, PROBE_PAYLOAD, 0};
+    struct expected_record e = {KIT_PROBE, TLS_VERSION_TLS12, 65535, PROBE_MIN_SENT, 0};
     check_record(kit, &e);
+    probe_kit_free(kit);
+
+    /* The last over-read that still claims 16381, and the first that must claim more. */
+    assert_success(probe_kit_new(PROBE_PAYLOAD - PROBE_MIN_SENT, &kit));
+    assert_int_equal(kit->probe_sent, PROBE_MIN_SENT);
+    assert_int_equal(kit->probe_claim, PROBE_PAYLOAD);
+    probe_kit_free(kit);
+    assert_success(probe_kit_new(PROBE_PAYLOAD - PROBE_MIN_SENT + 1, &kit));
+    assert_int_equal(kit->probe_sent, PROBE_MIN_SENT);
+    assert_int_equal(kit->probe_claim, PROBE_PAYLOAD + 1);
     probe_kit_free(kit);
 
     struct probe_kit *untouched = (struct probe_kit *)&kit;

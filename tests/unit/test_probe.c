@@ -1,23 +1,26 @@
-/* The probe state machine, fed real server flights (tests/unit/probe_fixtures.h) and the
+/* The probe state machine, fed real server flights (tests/unit/support/vectors.h) and the
  * answers a vulnerable, patched or heartbeat-less server gives — whole, byte by byte and
  * split at every offset. */
 #include "unit.h"
 
 #include "probe/kit.h"
 #include "probe/probe.h"
-#include "probe_fixtures.h"
+#include "support/vectors.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 enum { T0 = 1000, TIMEOUT = 5000, MSG_MAX = 3 + 65535 + 16 };
 
-static struct probe_kit *kit0, *kit100;
+static struct probe_kit *kit0, *kit100, *kit20000;
 
 static int setup(void **state)
 {
     (void)state;
-    return hc_ok(probe_kit_new(0, &kit0)) && hc_ok(probe_kit_new(100, &kit100)) ? 0 : -1;
+    return hc_ok(probe_kit_new(0, &kit0)) && hc_ok(probe_kit_new(100, &kit100)) &&
+                   hc_ok(probe_kit_new(20000, &kit20000))
+               ? 0
+               : -1;
 }
 
 static int teardown(void **state)
@@ -25,6 +28,7 @@ static int teardown(void **state)
     (void)state;
     probe_kit_free(kit0);
     probe_kit_free(kit100);
+    probe_kit_free(kit20000);
     return 0;
 }
 
@@ -73,14 +77,16 @@ static struct probe *connected(const struct probe_kit *kit, const char *sni)
     return p;
 }
 
-/* The probe's own write after the server's flight: one record, nothing else. */
-static void expect_heartbeat_out(struct probe *p, enum kit_record which, uint16_t version,
-                                 uint16_t claimed)
+/* The probe's own write after the server's flight: one heartbeat record of sent payload bytes
+ * claiming claimed, nothing else. */
+static void expect_heartbeat_out_sized(struct probe *p, enum kit_record which, uint16_t version,
+                                       uint16_t claimed, size_t sent)
 {
     const uint8_t *out;
     size_t n;
     probe_take_output(p, &out, &n);
-    assert_int_equal(n, 16389);
+    size_t padding = which == KIT_FOLLOWUP ? TLS_HEARTBEAT_MIN_PADDING : 0;
+    assert_int_equal(n, TLS_RECORD_HEADER_LEN + TLS_HEARTBEAT_HEADER_LEN + sent + padding);
     struct wire_reader r = wire_reader_init(out, n), body;
     struct tls_record_header h;
     assert_success(tls_record_next(&r, &h, &body));
@@ -91,6 +97,13 @@ static void expect_heartbeat_out(struct probe *p, enum kit_record which, uint16_
     assert_int_equal(hb.type, TLS_HEARTBEAT_REQUEST);
     assert_int_equal(hb.payload_length, claimed);
     assert_int_equal(wire_peek(&body)[0], kit_payload_byte(which, 0));
+}
+
+/* The zero-leak probe or the follow-up: 16389 bytes, claiming exactly what they carry. */
+static void expect_heartbeat_out(struct probe *p, enum kit_record which, uint16_t version,
+                                 uint16_t claimed)
+{
+    expect_heartbeat_out_sized(p, which, version, claimed, claimed);
 }
 
 /* A heartbeat response as a server writes it: the message cut into records of 2^14. */
@@ -295,11 +308,10 @@ static void patched_silence_until_deadline(void **state)
 
 static void not_vulnerable_alert(const uint8_t *flight, size_t len)
 {
-    static const uint8_t alert10[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a};
     struct probe *p = connected(kit0, NULL);
     feed(p, flight, len);
     expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
-    feed(p, alert10, sizeof alert10);
+    feed(p, alert_early_heartbeat, sizeof alert_early_heartbeat);
     const struct probe_result *r = done(p, PROBE_NOT_VULNERABLE);
     assert_true(r->evidence.alert_seen);
     assert_int_equal(r->evidence.alert.level, TLS_ALERT_FATAL);
@@ -454,6 +466,8 @@ static void sni_refused_retries_without(void **state)
 
 /* ---- the over-read, opt-in ---- */
 
+/* --leak 100: 16281 bytes sent, 16381 claimed. The 100 leaked bytes come in the answer's
+ * first record, full at 16384 bytes, so no handshake write buffer can hold them back. */
 static void leak_collects_exactly_n_bytes(void **state)
 {
     (void)state;
@@ -462,80 +476,85 @@ static void leak_collects_exactly_n_bytes(void **state)
         secret[i] = (uint8_t)(0x80 + i);
     struct probe *p = connected(kit100, NULL);
     feed(p, flight_openssl101f, sizeof flight_openssl101f);
-    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD + 100);
+    expect_heartbeat_out_sized(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD, PROBE_PAYLOAD - 100);
     static uint8_t answer[MSG_MAX + 64];
-    size_t alen = response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_PROBE, PROBE_PAYLOAD + 100,
-                           PROBE_PAYLOAD, secret, sizeof secret);
-    feed(p, answer, alen - 30); /* the second record arrives later, in pieces */
+    size_t alen = response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_PROBE, PROBE_PAYLOAD,
+                           PROBE_PAYLOAD - 100, secret, sizeof secret);
+    assert_int_equal(alen, 16389 + 5 + 16); /* a full record, then the padding */
+    feed(p, answer, 16389 - 30);            /* the leaked bytes arrive in pieces */
     assert_int_equal(probe_state(p), PROBE_RUNNING);
-    feed(p, answer + alen - 30, 30);
+    feed(p, answer + 16389 - 30, 30);
     const struct probe_result *r = done(p, PROBE_VULNERABLE);
     assert_int_equal(r->evidence.leaked_bytes, 100);
+    assert_int_equal(r->evidence.sent_length, PROBE_PAYLOAD - 100);
     assert_memory_equal(r->leak, secret, 100);
     probe_free(p);
 }
 
+/* --leak 20000 must claim more than 16381: 16 bytes sent, 20016 claimed. The first record
+ * brings 16365 leaked bytes; the tail of the answer stays in the server's buffer. */
 static void leak_tail_never_arrives(void **state)
 {
     (void)state;
-    struct probe *p = connected(kit100, NULL);
+    static uint8_t secret[20000];
+    memset(secret, 0x42, sizeof secret);
+    struct probe *p = connected(kit20000, NULL);
     feed(p, flight_openssl101f, sizeof flight_openssl101f);
-    expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD + 100);
+    expect_heartbeat_out_sized(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_MIN_SENT + 20000,
+                               PROBE_MIN_SENT);
     static uint8_t answer[MSG_MAX + 64];
-    uint8_t secret[100] = {1, 2, 3};
-    response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_PROBE, PROBE_PAYLOAD + 100,
-             PROBE_PAYLOAD, secret, sizeof secret);
-    feed(p, answer, 16389); /* the first record: 3 leaked bytes in it; the rest stays buffered */
+    response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_PROBE, PROBE_MIN_SENT + 20000,
+             PROBE_MIN_SENT, secret, sizeof secret);
+    feed(p, answer, 16389);
     assert_int_equal(probe_state(p), PROBE_RUNNING);
     probe_on_tick(p, probe_wakeup_at(p));
     const struct probe_result *r = done(p, PROBE_VULNERABLE);
-    assert_int_equal(r->evidence.leaked_bytes, 16384 - 3 - PROBE_PAYLOAD);
+    assert_int_equal(r->evidence.leaked_bytes, PROBE_PAYLOAD - PROBE_MIN_SENT);
+    assert_int_equal(r->leak[0], 0x42);
     probe_free(p);
 }
 
 /* ---- hostile or broken servers ---- */
 
+/* A fresh probe fed one reply from the server: it ends with verdict v and, when reason_part
+ * is given, a reason containing it. */
+static void expect_verdict_after_reply(const uint8_t *reply, size_t len, enum probe_verdict v,
+                                       const char *reason_part)
+{
+    struct probe *p = connected(kit0, NULL);
+    feed(p, reply, len);
+    const struct probe_result *r = done(p, v);
+    if (reason_part)
+        assert_non_null(strstr(r->reason, reason_part));
+    probe_free(p);
+}
+
 static void not_tls_banner(void **state)
 {
     (void)state;
     static const char banner[] = "500 OOPS: vsftpd: not found\r\n";
-    struct probe *p = connected(kit0, NULL);
-    feed(p, (const uint8_t *)banner, strlen(banner));
-    const struct probe_result *r = done(p, PROBE_NOT_TLS);
-    assert_non_null(strstr(r->reason, "500 OOPS"));
-    probe_free(p);
+    expect_verdict_after_reply((const uint8_t *)banner, strlen(banner), PROBE_NOT_TLS, "500 OOPS");
 }
 
 static void sslv2_reply(void **state)
 {
     (void)state;
     static const uint8_t v2[] = {0x80, 0x2e, 0x04, 0x00, 0x01, 0x00, 0x02};
-    struct probe *p = connected(kit0, NULL);
-    feed(p, v2, sizeof v2);
-    const struct probe_result *r = done(p, PROBE_NOT_TLS);
-    assert_non_null(strstr(r->reason, "SSLv2"));
-    probe_free(p);
+    expect_verdict_after_reply(v2, sizeof v2, PROBE_NOT_TLS, "SSLv2");
 }
 
 static void huge_record_length(void **state)
 {
     (void)state;
     static const uint8_t rec[] = {0x16, 0x03, 0x03, 0xff, 0xff};
-    struct probe *p = connected(kit0, NULL);
-    feed(p, rec, sizeof rec);
-    done(p, PROBE_INCONCLUSIVE);
-    probe_free(p);
+    expect_verdict_after_reply(rec, sizeof rec, PROBE_INCONCLUSIVE, NULL);
 }
 
 static void huge_handshake_message(void **state)
 {
     (void)state;
     static const uint8_t rec[] = {0x16, 0x03, 0x03, 0x00, 0x04, 0x0b, 0xff, 0xff, 0xff};
-    struct probe *p = connected(kit0, NULL);
-    feed(p, rec, sizeof rec);
-    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
-    assert_non_null(strstr(r->reason, "longer"));
-    probe_free(p);
+    expect_verdict_after_reply(rec, sizeof rec, PROBE_INCONCLUSIVE, "longer");
 }
 
 static void alert_flood(void **state)

@@ -2,22 +2,11 @@
 #include "unit.h"
 
 #include "report/report.h"
+#include "support/findings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *render_summary(const struct report_format *fmt, const struct report_summary *s)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    assert_non_null(out);
-    struct report_options o = {.color = true};
-    fmt->summary(out, s, &o);
-    assert_int_equal(fclose(out), 0);
-    return buf;
-}
 
 static void test_add_counts(void **state)
 {

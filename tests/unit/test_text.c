@@ -3,68 +3,27 @@
 #include "unit.h"
 
 #include "report/report.h"
+#include "support/findings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static struct probe_result result_of(enum probe_verdict v, const char *reason)
-{
-    struct probe_result r;
-    memset(&r, 0, sizeof r);
-    r.verdict = v;
-    snprintf(r.reason, sizeof r.reason, "%s", reason);
-    r.evidence.attempts = 1;
-    return r;
-}
-
-static void add_tls(struct probe_result *r)
-{
-    r->evidence.server_hello = true;
-    r->evidence.tls_version = TLS_VERSION_TLS12;
-    r->evidence.cipher = 0xc02f;
-    r->evidence.heartbeat_extension = true;
-}
-
+/* A certificate from CN=Test CA, alone in its chain, hashes ab.. and cd.. */
 static void add_cert(struct probe_result *r, const char *subject)
 {
-    struct tls_cert_info *c = &r->evidence.cert;
-    r->evidence.cert_seen = true;
-    r->evidence.chain_length = 1;
-    snprintf(c->subject, sizeof c->subject, "%s", subject);
-    snprintf(c->issuer, sizeof c->issuer, "CN=Test CA");
-    snprintf(c->not_before, sizeof c->not_before, "2026-11-21T12:35:37Z");
-    snprintf(c->not_after, sizeof c->not_after, "2027-11-21T12:35:37Z");
-    snprintf(c->key_type, sizeof c->key_type, "RSA");
-    c->key_bits = 2048;
-    memset(c->sha256, 0xab, sizeof c->sha256);
-    memset(c->spki_sha256, 0xcd, sizeof c->spki_sha256);
+    result_add_cert(r, subject, "CN=Test CA", 1);
+    memset(r->evidence.cert.sha256, 0xab, sizeof r->evidence.cert.sha256);
+    memset(r->evidence.cert.spki_sha256, 0xcd, sizeof r->evidence.cert.spki_sha256);
 }
 
-static struct finding make_finding(const struct probe_result *r)
-{
-    struct finding f = {
-        .target = "example.com:8443",
-        .host = "example.com",
-        .ip = "192.0.2.7",
-        .port = 8443,
-        .sni = "example.com",
-        .elapsed_ms = 42,
-        .result = r,
-    };
-    return f;
-}
+/* The finding every test reports: example.com:8443, 42 ms. */
+static struct finding make_finding(const struct probe_result *r) { return example_finding(r, 42); }
 
+/* report_text's output for one finding (caller frees). */
 static char *render(const struct finding *f, bool verbose, bool color)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    assert_non_null(out);
-    struct report_options o = {.verbose = verbose, .color = color};
-    report_text.finding(out, f, &o);
-    assert_int_equal(fclose(out), 0);
-    return buf;
+    return render_finding(&report_text, f, verbose, color);
 }
 
 static size_t count_lines(const char *s)
@@ -81,7 +40,7 @@ static void test_one_line_per_verdict(void **state)
     static const char *const upper[] = {"VULNERABLE", "PATCHED",     "NOT_VULNERABLE",
                                         "NOT_TLS",    "UNREACHABLE", "INCONCLUSIVE"};
     for (int v = PROBE_VULNERABLE; v <= PROBE_INCONCLUSIVE; v++) {
-        struct probe_result r = result_of((enum probe_verdict)v, "the reason");
+        struct probe_result r = result_with_reason((enum probe_verdict)v, "the reason");
         struct finding f = make_finding(&r);
         char *text = render(&f, false, false);
         assert_int_equal(count_lines(text), 1);
@@ -100,7 +59,7 @@ static void test_color_only_when_asked(void **state)
     static const char *const colors[] = {"\033[1;31m", "\033[32m", "\033[32m",
                                          "\033[33m",   "\033[33m", "\033[33m"};
     for (int v = PROBE_VULNERABLE; v <= PROBE_INCONCLUSIVE; v++) {
-        struct probe_result r = result_of((enum probe_verdict)v, "why");
+        struct probe_result r = result_with_reason((enum probe_verdict)v, "why");
         struct finding f = make_finding(&r);
         char *text = render(&f, true, true);
         assert_non_null(strstr(text, colors[v]));
@@ -115,8 +74,8 @@ static void test_color_only_when_asked(void **state)
 static void test_verbose_details(void **state)
 {
     (void)state;
-    struct probe_result r = result_of(PROBE_NOT_VULNERABLE, "heartbeat refused");
-    add_tls(&r);
+    struct probe_result r = result_with_reason(PROBE_NOT_VULNERABLE, "heartbeat refused");
+    result_add_tls12(&r);
     add_cert(&r, "CN=example.com");
     r.evidence.alert_seen = true;
     r.evidence.alert = (struct tls_alert){TLS_ALERT_FATAL, TLS_ALERT_UNEXPECTED_MESSAGE};
@@ -149,7 +108,7 @@ static void test_verbose_details(void **state)
 static void test_verbose_minimal(void **state)
 {
     (void)state;
-    struct probe_result r = result_of(PROBE_UNREACHABLE, "connection refused");
+    struct probe_result r = result_with_reason(PROBE_UNREACHABLE, "connection refused");
     struct finding f = make_finding(&r);
     f.ip = "";
     f.sni = NULL;
@@ -165,8 +124,8 @@ static void test_verbose_minimal(void **state)
 static void test_unknown_cipher_and_alert(void **state)
 {
     (void)state;
-    struct probe_result r = result_of(PROBE_INCONCLUSIVE, "odd");
-    add_tls(&r);
+    struct probe_result r = result_with_reason(PROBE_INCONCLUSIVE, "odd");
+    result_add_tls12(&r);
     r.evidence.cipher = 0xabcd;
     r.evidence.heartbeat_extension = false;
     r.evidence.alert_seen = true;
@@ -183,7 +142,7 @@ static void test_leak_not_shown(void **state)
 {
     (void)state;
     static const uint8_t secret[] = "SECRET-PASSWORD";
-    struct probe_result r = result_of(PROBE_VULNERABLE, "over-read answered");
+    struct probe_result r = result_with_reason(PROBE_VULNERABLE, "over-read answered");
     r.evidence.leaked_bytes = sizeof secret - 1;
     r.leak = secret;
     struct finding f = make_finding(&r);
@@ -197,8 +156,8 @@ static void test_leak_not_shown(void **state)
 static void test_server_text_cleaned(void **state)
 {
     (void)state;
-    struct probe_result r = result_of(PROBE_NOT_TLS, "reply \033[2J\r\nfake line\x7f");
-    add_tls(&r);
+    struct probe_result r = result_with_reason(PROBE_NOT_TLS, "reply \033[2J\r\nfake line\x7f");
+    result_add_tls12(&r);
     add_cert(&r, "CN=\033]0;pwned\007evil\nVULNERABLE");
     snprintf(r.evidence.cert.issuer, sizeof r.evidence.cert.issuer, "CN=\033[31mred");
     struct finding f = make_finding(&r);
@@ -224,7 +183,7 @@ static void test_server_text_cleaned(void **state)
 static void test_long_target_and_reason(void **state)
 {
     (void)state;
-    struct probe_result r = result_of(PROBE_INCONCLUSIVE, "");
+    struct probe_result r = result_with_reason(PROBE_INCONCLUSIVE, "");
     memset(r.reason, 'r', sizeof r.reason - 1);
     r.reason[sizeof r.reason - 1] = '\0';
     struct finding f = make_finding(&r);
