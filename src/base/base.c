@@ -1,5 +1,7 @@
 #include "base/base.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 
@@ -35,4 +37,17 @@ void hc_free_secret(void *p, size_t n)
 {
     hc_wipe(p, n);
     free(p);
+}
+
+bool hc_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return false; /* strtoul would take a sign or leading spaces */
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
 }

@@ -6,6 +6,7 @@
 #ifndef HC_BASE_H
 #define HC_BASE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define HC_MUST_CHECK __attribute__((warn_unused_result))
@@ -85,6 +86,9 @@ enum hc_category hc_error_category(enum hc_error e);
  * compiler may not remove. */
 void hc_wipe(void *p, size_t n);
 void hc_free_secret(void *p, size_t n);
+
+/* A decimal number from min to max, nothing else around it (no sign, no spaces). */
+bool hc_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
 #define HC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

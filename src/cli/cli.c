@@ -71,19 +71,6 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
     return EXIT_ERROR;
 }
 
-static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-' || *s == '+')
-        return false;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool parse_seconds(const char *s, uint32_t *ms)
 {
     char *end;
@@ -93,24 +80,6 @@ static bool parse_seconds(const char *s, uint32_t *ms)
         return false;
     *ms = (uint32_t)(v * 1000.0 + 0.5);
     return true;
-}
-
-static bool parse_version(const char *s, uint16_t *out)
-{
-    static const struct {
-        const char *name;
-        uint16_t version;
-    } names[] = {{"ssl3", TLS_VERSION_SSL3},
-                 {"tls1.0", TLS_VERSION_TLS10},
-                 {"tls1", TLS_VERSION_TLS10},
-                 {"tls1.1", TLS_VERSION_TLS11},
-                 {"tls1.2", TLS_VERSION_TLS12}};
-    for (size_t i = 0; i < HC_ARRAY_LEN(names); i++)
-        if (strcmp(s, names[i].name) == 0) {
-            *out = names[i].version;
-            return true;
-        }
-    return false;
 }
 
 /* Each probe holds one socket; leave room for stdio, the dump file and libuv's own fds. */
@@ -165,7 +134,7 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
     unsigned long v;
     switch (ch) {
     case 'p':
-        if (!parse_uint(arg, 1, 65535, &v))
+        if (!hc_parse_uint(arg, 1, 65535, &v))
             return usage_error("--port: '%s' is not a port from 1 to 65535", arg);
         o->default_port = (uint16_t)v;
         return -1;
@@ -174,12 +143,12 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
             return usage_error("--timeout: '%s' is not a number of seconds (0.05 to 3600)", arg);
         return -1;
     case 'c':
-        if (!parse_uint(arg, 1, 100000, &v))
+        if (!hc_parse_uint(arg, 1, 100000, &v))
             return usage_error("--concurrency: '%s' is not a number from 1 to 100000", arg);
         o->engine.concurrency = (unsigned)v;
         return -1;
     case OPT_MAX_VERSION:
-        if (!parse_version(arg, &o->engine.max_version))
+        if (!tls_version_parse(arg, &o->engine.max_version))
             return usage_error("--max-version: '%s' is not ssl3, tls1.0, tls1.1 or tls1.2", arg);
         return -1;
     case OPT_SNI:
@@ -189,7 +158,7 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
         return -1;
     case OPT_NO_SNI: o->engine.sni = false; return -1;
     case OPT_LEAK:
-        if (!parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
+        if (!hc_parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
             return usage_error("--leak: '%s' is not a byte count from 1 to %d", arg,
                                PROBE_MAX_LEAK);
         o->engine.leak_bytes = (uint32_t)v;

@@ -1,6 +1,7 @@
 #include "tls/tls.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #define T12      true /* TLS 1.2 only */
 #define ANY      false
@@ -77,6 +78,24 @@ const char *tls_version_name(uint16_t version)
     case TLS_VERSION_TLS12: return "TLSv1.2";
     default: return NULL;
     }
+}
+
+bool tls_version_parse(const char *name, uint16_t *out)
+{
+    static const struct {
+        const char *name;
+        uint16_t version;
+    } names[] = {{"ssl3", TLS_VERSION_SSL3},
+                 {"tls1.0", TLS_VERSION_TLS10},
+                 {"tls1", TLS_VERSION_TLS10},
+                 {"tls1.1", TLS_VERSION_TLS11},
+                 {"tls1.2", TLS_VERSION_TLS12}};
+    for (size_t i = 0; i < HC_ARRAY_LEN(names); i++)
+        if (strcmp(name, names[i].name) == 0) {
+            *out = names[i].version;
+            return true;
+        }
+    return false;
 }
 
 /* RFC 5246 section 7.2 and later registrations (IANA TLS Alerts registry). */

@@ -266,7 +266,9 @@ extern const struct tls_cipher_suite tls_cipher_suites[];
 extern const size_t tls_cipher_suite_count;
 
 const struct tls_cipher_suite *tls_cipher_suite_find(uint16_t id); /* NULL when unknown */
-const char *tls_version_name(uint16_t version);  /* "TLSv1.2", "SSLv3", NULL when unknown */
+const char *tls_version_name(uint16_t version); /* "TLSv1.2", "SSLv3", NULL when unknown */
+/* "ssl3", "tls1.0" (or "tls1"), "tls1.1", "tls1.2" -> the version; false when unknown. */
+bool tls_version_parse(const char *name, uint16_t *out);
 const char *tls_alert_name(uint8_t description); /* "unexpected_message", NULL when unknown */
 
 /* ---- certificate details, parsed by libcrypto (cert_info.c) ---- */

@@ -701,17 +701,6 @@ static void usage(FILE *out)
           out);
 }
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {{"pcap", required_argument, NULL, 'f'},
@@ -734,13 +723,13 @@ static bool parse_args(int argc, char **argv, struct options *o)
         case 'H': o->heartbeat_only = true; break;
         case 'h': usage(stdout); exit(0);
         case 'p':
-            if (!parse_uint(optarg, 65535, &v) || v == 0)
+            if (!hc_parse_uint(optarg, 0, 65535, &v) || v == 0)
                 return false;
             o->port = (unsigned)v;
             have_port = true;
             break;
         case 's':
-            if (!parse_uint(optarg, 255, &v) || o->nskip == MAX_SKIP)
+            if (!hc_parse_uint(optarg, 0, 255, &v) || o->nskip == MAX_SKIP)
                 return false;
             o->skip[o->nskip++] = (uint8_t)v;
             break;

@@ -842,46 +842,18 @@ static void usage(FILE *out)
           out);
 }
 
-static bool parse_number(const char *s, unsigned long max, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_version(const char *s, uint16_t *out)
-{
-    static const struct {
-        const char *name;
-        uint16_t version;
-    } names[] = {{"ssl3", TLS_VERSION_SSL3},
-                 {"tls1.0", TLS_VERSION_TLS10},
-                 {"tls1.1", TLS_VERSION_TLS11},
-                 {"tls1.2", TLS_VERSION_TLS12}};
-    for (size_t i = 0; i < HC_ARRAY_LEN(names); i++)
-        if (strcmp(s, names[i].name) == 0) {
-            *out = names[i].version;
-            return true;
-        }
-    return false;
-}
-
 static bool parse_option(struct options *o, int opt, const char *arg)
 {
     unsigned long n;
     switch (opt) {
-    case 'p': return parse_number(arg, 65535, &n) && ((o->port = (unsigned)n), true);
+    case 'p': return hc_parse_uint(arg, 0, 65535, &n) && ((o->port = (unsigned)n), true);
     case 'a': o->addr = arg; return true;
     case 'c': o->cert = arg; return true;
-    case 'w': return parse_number(arg, 1 << 20, &n) && n >= 512 && ((o->wbuf = n), true);
-    case 'd': return parse_number(arg, 3600000, &n) && ((o->delay_ms = n), true);
+    case 'w': return hc_parse_uint(arg, 0, 1 << 20, &n) && n >= 512 && ((o->wbuf = n), true);
+    case 'd': return hc_parse_uint(arg, 0, 3600000, &n) && ((o->delay_ms = n), true);
     case 'n': o->heartbeat_ext = false; return true;
-    case 'i': return parse_version(arg, &o->min_version);
-    case 'x': return parse_version(arg, &o->max_version);
+    case 'i': return tls_version_parse(arg, &o->min_version);
+    case 'x': return tls_version_parse(arg, &o->max_version);
     case 'm':
         if (strcmp(arg, "vulnerable") == 0)
             o->mode = MODE_VULNERABLE;

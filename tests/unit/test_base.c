@@ -134,10 +134,32 @@ static void test_array_len(void **state)
     assert_int_equal(HC_ARRAY_LEN(b), 3);
 }
 
+/* Numbers from the command line: digits only, inside the range, nothing around them. */
+static void test_parse_uint(void **state)
+{
+    (void)state;
+    unsigned long v = 7;
+    assert_true(hc_parse_uint("443", 1, 65535, &v));
+    assert_int_equal(v, 443);
+    assert_true(hc_parse_uint("0", 0, 10, &v));
+    assert_int_equal(v, 0);
+    assert_true(hc_parse_uint("65535", 1, 65535, &v));
+    static const char *const bad[] = {"",   "0",  "65536", "-1",   "+1",
+                                      " 1", "1 ", "1x",    "0x10", "99999999999999999999999"};
+    for (size_t i = 0; i < HC_ARRAY_LEN(bad); i++) {
+        v = 7;
+        if (hc_parse_uint(bad[i], 1, 65535, &v))
+            fail_msg("accepted '%s'", bad[i]);
+        assert_int_equal(v, 7); /* untouched on failure */
+    }
+    assert_false(hc_parse_uint(NULL, 0, 1, &v));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_names),
+        cmocka_unit_test(test_parse_uint),
         cmocka_unit_test(test_error_table_complete),
         cmocka_unit_test(test_error_categories),
         cmocka_unit_test(test_error_out_of_range),

@@ -113,10 +113,32 @@ static void test_alert_names_well_formed(void **state)
     assert_int_equal(named, 31);
 }
 
+static void test_version_parse(void **state)
+{
+    (void)state;
+    uint16_t v = 0;
+    assert_true(tls_version_parse("ssl3", &v));
+    assert_int_equal(v, TLS_VERSION_SSL3);
+    assert_true(tls_version_parse("tls1", &v));
+    assert_int_equal(v, TLS_VERSION_TLS10);
+    assert_true(tls_version_parse("tls1.0", &v));
+    assert_int_equal(v, TLS_VERSION_TLS10);
+    assert_true(tls_version_parse("tls1.1", &v));
+    assert_int_equal(v, TLS_VERSION_TLS11);
+    assert_true(tls_version_parse("tls1.2", &v));
+    assert_int_equal(v, TLS_VERSION_TLS12);
+    v = 0;
+    assert_false(tls_version_parse("tls1.3", &v)); /* no heartbeats in TLS 1.3 */
+    assert_false(tls_version_parse("TLSv1.2", &v));
+    assert_false(tls_version_parse("", &v));
+    assert_int_equal(v, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_find_known_suites),
+        cmocka_unit_test(test_version_parse),
         cmocka_unit_test(test_find_unknown),
         cmocka_unit_test(test_table_ids),
         cmocka_unit_test(test_table_flags_match_names),
