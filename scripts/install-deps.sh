@@ -4,7 +4,7 @@
 set -eu
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-BUILD="build-essential clang pkg-config libssl-dev libuv1-dev libjansson-dev libcmocka-dev libpcap-dev"
+BUILD="build-essential clang pkg-config libssl-dev libuv1-dev libjansson-dev libcmocka-dev libpcap-dev libelf-dev zlib1g-dev"
 # libclang-rt-*-dev: LeakSanitizer/libFuzzer runtimes for clang's sanitizer and fuzz builds.
 CLANG_RT="libclang-rt-14-dev"
 PEERS="openssl gnutls-bin nginx-light curl jq valgrind clang-format procps iproute2 python3"
