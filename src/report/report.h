@@ -49,6 +49,10 @@ void report_summary_add(struct report_summary *s, enum probe_verdict v);
  * NUL ends any sequence). Overlong forms and surrogates are not told apart. */
 size_t report_utf8_sequence(const unsigned char *p);
 
+/* Prints text that a server or a file chose (certificate names, banners, paths) without
+ * letting it drive the terminal: C0/C1 controls and invalid UTF-8 become '?'. */
+void report_print_clean(FILE *out, const char *s);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void report_hex(const uint8_t *p, size_t n, char *out);
 

@@ -21,25 +21,6 @@ static void upper(const char *s, char *out, size_t cap)
     out[i] = '\0';
 }
 
-/* Server-chosen text (certificate names) must not drive the terminal: C0 and C1 control
- * characters and invalid UTF-8 are printed as '?'. */
-static void print_clean(FILE *out, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t n = report_utf8_sequence(p);
-        bool c0 = n == 1 && (*p < 0x20 || *p == 0x7f);
-        bool c1 = n == 2 && p[0] == 0xc2 && p[1] < 0xa0; /* U+0080..U+009F */
-        if (n == 0 || c0 || c1) {
-            fputc('?', out);
-            p++;
-        } else {
-            fwrite(p, 1, n, out);
-            p += n;
-        }
-    }
-}
-
 static void details(FILE *out, const struct finding *f)
 {
     const struct probe_evidence *ev = &f->result->evidence;
@@ -63,9 +44,9 @@ static void details(FILE *out, const struct finding *f)
     if (ev->cert_seen) {
         char hex[65];
         fputs("    subject     ", out);
-        print_clean(out, ev->cert.subject);
+        report_print_clean(out, ev->cert.subject);
         fputs("\n    issuer      ", out);
-        print_clean(out, ev->cert.issuer);
+        report_print_clean(out, ev->cert.issuer);
         fprintf(out, "\n    valid       %s to %s\n", ev->cert.not_before, ev->cert.not_after);
         report_hex(ev->cert.sha256, sizeof ev->cert.sha256, hex);
         fprintf(out, "    cert sha256 %s\n", hex);
@@ -87,7 +68,7 @@ static void text_finding(FILE *out, const struct finding *f, const struct report
     const char *on = o->color ? verdict_color(f->result->verdict) : "";
     const char *off = o->color ? "\033[0m" : "";
     fprintf(out, "%-28s %s%-14s%s ", f->target, on, verdict, off);
-    print_clean(out, f->result->reason);
+    report_print_clean(out, f->result->reason);
     fputc('\n', out);
     if (o->verbose)
         details(out, f);
