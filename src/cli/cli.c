@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include "host/host.h"
 #include "scan/scan.h"
 
 #include <errno.h>
@@ -23,10 +24,39 @@ static const char main_usage[] =
     "Answers the Heartbleed (CVE-2014-0160) questions without reading anyone's memory.\n"
     "\n"
     "Commands:\n"
+    "  host             (the default) is this machine affected, and what must I do?\n"
     "  scan TARGET...   is this TLS server vulnerable? (zero-leak probe)\n"
     "\n"
-    "Run 'heartcheck COMMAND --help' for a command's options; 'man heartcheck' for more.\n"
-    "The host audit (heartcheck with no command) is not built yet.\n";
+    "Run 'heartcheck COMMAND --help' for a command's options; 'man heartcheck' for more.\n";
+
+static const char host_usage[] =
+    "Usage: heartcheck [host] [OPTIONS]\n"
+    "\n"
+    "Audits this machine: every OpenSSL copy (shared libraries, copies running processes\n"
+    "still map, static copies with --deep), judged by its behaviour: each libssl is loaded\n"
+    "in a child process and given the zero-leak probe through memory. Then the processes\n"
+    "that run one, their listening sockets (probed like 'heartcheck scan'), the programs\n"
+    "that link libssl, the certificates and keys in use, and the plan: what to upgrade,\n"
+    "restart, rotate, revoke and reset, in order.\n"
+    "\n"
+    "Options:\n"
+    "      --root DIR        audit a mounted image or container tree (no processes)\n"
+    "      --deep PATH       also search ELF files under PATH for static copies\n"
+    "                        (repeatable)\n"
+    "      --pid PID         only this process and its sockets (repeatable)\n"
+    "      --probe-all       also probe sockets of processes without a TLS library\n"
+    "      --no-probe        no self-scan and no behavioural test (versions only)\n"
+    "  -t, --timeout SEC     deadline per probe (5)\n"
+    "  -j, --json            JSON Lines, one object per finding (docs/json.md)\n"
+    "  -v, --verbose         everything, not only what needs attention\n"
+    "  -q, --quiet           no warnings on stderr\n"
+    "      --color WHEN      auto (default: on a terminal), always, never\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Run as root to see every process, socket and key.\n"
+    "Exit status: 0 nothing to do, 1 something vulnerable or needing a restart, 2 error.\n";
+
+static const char *current_command = "";
 
 static const char scan_usage[] =
     "Usage: heartcheck scan [OPTIONS] TARGET...\n"
@@ -67,7 +97,7 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
     fputs("heartcheck: ", stderr);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\nTry 'heartcheck scan --help'.\n", stderr);
+    fprintf(stderr, "\nTry 'heartcheck %s--help'.\n", current_command);
     return EXIT_ERROR;
 }
 
@@ -127,6 +157,18 @@ struct scan_cli {
     bool confirm;
 };
 
+static bool want_color(const char *when, bool text)
+{
+    if (strcmp(when, "always") == 0)
+        return true;
+    return strcmp(when, "auto") == 0 && text && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+}
+
+static bool valid_color(const char *when)
+{
+    return !strcmp(when, "auto") || !strcmp(when, "always") || !strcmp(when, "never");
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int scan_option(struct scan_cli *c, int ch, const char *arg)
 {
@@ -169,7 +211,7 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
     case 'v': o->report.verbose = true; return -1;
     case 'q': o->quiet = true; return -1;
     case OPT_COLOR:
-        if (strcmp(arg, "auto") && strcmp(arg, "always") && strcmp(arg, "never"))
+        if (!valid_color(arg))
             return usage_error("--color: '%s' is not auto, always or never", arg);
         c->color = arg;
         return -1;
@@ -180,6 +222,7 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
 
 static int scan_command(int argc, char **argv)
 {
+    current_command = "scan ";
     struct scan_cli c = {
         .opt = {.default_port = 443,
                 .engine = {.timeout_ms = 5000,
@@ -210,29 +253,130 @@ static int scan_command(int argc, char **argv)
         return usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
     c.opt.targets = argv + optind;
     c.opt.target_count = (size_t)(argc - optind);
-    c.opt.report.color =
-        strcmp(c.color, "always") == 0 || (strcmp(c.color, "auto") == 0 && isatty(STDOUT_FILENO) &&
-                                           c.opt.format == &report_text && !getenv("NO_COLOR"));
+    c.opt.report.color = want_color(c.color, c.opt.format == &report_text);
     return scan_run(&c.opt);
+}
+
+enum { OPT_ROOT = 300, OPT_DEEP, OPT_PID, OPT_PROBE_ALL, OPT_NO_PROBE, OPT_HOST_COLOR };
+
+static const struct option host_long_options[] = {
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"deep", required_argument, NULL, OPT_DEEP},
+    {"pid", required_argument, NULL, OPT_PID},
+    {"probe-all", no_argument, NULL, OPT_PROBE_ALL},
+    {"no-probe", no_argument, NULL, OPT_NO_PROBE},
+    {"timeout", required_argument, NULL, 't'},
+    {"json", no_argument, NULL, 'j'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"color", required_argument, NULL, OPT_HOST_COLOR},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct host_cli {
+    struct host_options opt;
+    char **deep; /* argv strings, collected from repeated --deep */
+    int *pids;
+    const char *color;
+    bool help;
+};
+
+/* Returns -1 to go on, or an exit status. */
+static int host_option(struct host_cli *c, int ch, char *arg, size_t max_deep)
+{
+    struct host_options *o = &c->opt;
+    switch (ch) {
+    case OPT_ROOT:
+        if (!*arg)
+            return usage_error("%s", "--root: empty directory");
+        o->root = arg;
+        return -1;
+    case OPT_DEEP:
+        if (o->ndeep == max_deep)
+            return usage_error("%s", "--deep: too many paths");
+        c->deep[o->ndeep++] = arg;
+        return -1;
+    case OPT_PID: {
+        unsigned long v;
+        if (!hc_parse_uint(arg, 1, INT_MAX, &v))
+            return usage_error("--pid: '%s' is not a process id", arg);
+        c->pids[o->npids++] = (int)v; /* at most argc of them */
+        return -1;
+    }
+    case OPT_PROBE_ALL: o->probe_all = true; return -1;
+    case OPT_NO_PROBE: o->no_probe = true; return -1;
+    case 't':
+        if (!parse_seconds(arg, &o->timeout_ms))
+            return usage_error("--timeout: '%s' is not a number of seconds (0.05 to 3600)", arg);
+        return -1;
+    case 'j': o->json = true; return -1;
+    case 'v': o->verbose = true; return -1;
+    case 'q': o->quiet = true; return -1;
+    case OPT_HOST_COLOR:
+        if (!valid_color(arg))
+            return usage_error("--color: '%s' is not auto, always or never", arg);
+        c->color = arg;
+        return -1;
+    case 'h': c->help = true; return -1;
+    default: return usage_error("%s", "unknown option or missing argument");
+    }
+}
+
+/* argv[0] is "host" or the program itself (no command: the host audit is the default). */
+static int host_command(int argc, char **argv)
+{
+    current_command = "host ";
+    struct host_cli c = {
+        .opt = {.root = "/", .timeout_ms = 5000},
+        .color = "auto",
+        .deep = calloc((size_t)argc + 1, sizeof(char *)),
+        .pids = calloc((size_t)argc + 1, sizeof(int)),
+    };
+    if (!c.deep || !c.pids) {
+        free(c.deep);
+        free(c.pids);
+        return EXIT_ERROR;
+    }
+    optind = 1;
+    opterr = 1;
+    int ch, status = -1;
+    while (status < 0 && (ch = getopt_long(argc, argv, "t:jvqh", host_long_options, NULL)) != -1)
+        status = host_option(&c, ch, optarg, (size_t)argc);
+    if (status < 0 && optind < argc)
+        status = usage_error("host: unexpected argument '%s'", argv[optind]);
+    if (status < 0 && c.help) {
+        fputs(host_usage, stdout);
+        status = EXIT_CLEAN;
+    }
+    if (status < 0) {
+        c.opt.deep = c.deep;
+        c.opt.pids = c.pids;
+        c.opt.color = want_color(c.color, !c.opt.json);
+        status = host_run(&c.opt);
+    }
+    free(c.deep);
+    free(c.pids);
+    return status;
 }
 
 int cli_main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(main_usage, stderr);
-        return EXIT_ERROR;
-    }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "scan") == 0)
-        return scan_command(argc - 1, argv + 1);
-    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+    if (cmd && (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))) {
         fputs(main_usage, stdout);
         return EXIT_CLEAN;
     }
-    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+    if (cmd && (!strcmp(cmd, "-V") || !strcmp(cmd, "--version"))) {
         printf("heartcheck %s\n", HEARTCHECK_VERSION);
         return EXIT_CLEAN;
     }
+    if (!cmd || cmd[0] == '-')
+        return host_command(argc, argv); /* no command: the host audit, options and all */
+    if (strcmp(cmd, "scan") == 0)
+        return scan_command(argc - 1, argv + 1);
+    if (strcmp(cmd, "host") == 0)
+        return host_command(argc - 1, argv + 1);
     fprintf(stderr, "heartcheck: unknown command '%s'\n%s", cmd, main_usage);
     return EXIT_ERROR;
 }
