@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <string.h>
 
 /* ---- JSON Lines: one object per finding, "type" says which ---- */
@@ -14,14 +15,14 @@ static void emit(FILE *out, json_t *o)
     json_decref(o);
 }
 
-static json_t *str_or_null(const char *s) { return s && *s ? json_string(s) : json_null(); }
+static json_t *str_or_null(const char *s) { return s && *s ? report_json_text(s) : json_null(); }
 
 static json_t *copy_json(const struct audit_copy *c)
 {
     static const char *const kinds[] = {"shared", "static", "mapped"};
     json_t *o = json_object();
     json_object_set_new(o, "type", json_string("copy"));
-    json_object_set_new(o, "path", json_string(c->path));
+    json_object_set_new(o, "path", report_json_text(c->path));
     json_object_set_new(o, "kind", json_string(kinds[c->kind]));
     json_object_set_new(o, "library", json_string(c->is_libssl ? "libssl" : "libcrypto"));
     json_object_set_new(o, "version", str_or_null(c->version));
@@ -34,7 +35,7 @@ static json_t *copy_json(const struct audit_copy *c)
     json_object_set_new(o, "behaviour", str_or_null(c->behaviour_ran ? c->behaviour : NULL));
     json_object_set_new(o, "verdict", json_string(host_verdict_name(c->verdict)));
     json_object_set_new(o, "basis", json_string(host_basis_name(c->basis)));
-    json_object_set_new(o, "reason", json_string(c->reason));
+    json_object_set_new(o, "reason", report_json_text(c->reason));
     return o;
 }
 
@@ -42,11 +43,11 @@ static json_t *socket_json(const struct audit_socket *s)
 {
     json_t *o = json_object();
     json_object_set_new(o, "proto", json_string(s->tcp ? "tcp" : "udp"));
-    json_object_set_new(o, "address", json_string(s->address));
+    json_object_set_new(o, "address", report_json_text(s->address));
     json_object_set_new(o, "port", json_integer(s->port));
     json_object_set_new(o, "loopback_only", json_boolean(s->loopback_only));
-    json_object_set_new(o, "verdict", s->probed ? json_string(s->verdict) : json_null());
-    json_object_set_new(o, "reason", s->probed ? json_string(s->reason) : json_null());
+    json_object_set_new(o, "verdict", s->probed ? report_json_text(s->verdict) : json_null());
+    json_object_set_new(o, "reason", s->probed ? report_json_text(s->reason) : json_null());
     return o;
 }
 
@@ -55,11 +56,11 @@ static json_t *process_json(const struct audit_findings *f, const struct audit_p
     json_t *o = json_object(), *libs = json_array(), *socks = json_array();
     json_object_set_new(o, "type", json_string("process"));
     json_object_set_new(o, "pid", json_integer(p->pid));
-    json_object_set_new(o, "comm", json_string(p->comm));
+    json_object_set_new(o, "comm", report_json_text(p->comm));
     json_object_set_new(o, "exe", str_or_null(p->exe));
     json_object_set_new(o, "unit", str_or_null(p->unit));
     for (size_t i = 0; i < p->ncopies; i++)
-        json_array_append_new(libs, json_string(f->copies[p->copies[i]].path));
+        json_array_append_new(libs, report_json_text(f->copies[p->copies[i]].path));
     json_object_set_new(o, "libraries", libs);
     json_object_set_new(o, "maps_vulnerable", json_boolean(p->maps_vulnerable));
     json_object_set_new(o, "restart_needed", json_boolean(p->maps_vulnerable || p->maps_stale));
@@ -90,9 +91,9 @@ static json_t *step_json(size_t n, const struct plan_step *s)
     json_object_set_new(o, "type", json_string("plan"));
     json_object_set_new(o, "step", json_integer((json_int_t)n));
     json_object_set_new(o, "action", json_string(host_plan_action_name(s->action)));
-    json_object_set_new(o, "subject", json_string(s->subject));
+    json_object_set_new(o, "subject", report_json_text(s->subject));
     json_object_set_new(o, "command", str_or_null(s->command));
-    json_object_set_new(o, "why", json_string(s->why));
+    json_object_set_new(o, "why", report_json_text(s->why));
     return o;
 }
 
@@ -123,16 +124,20 @@ static void host_json(FILE *out, const struct audit_findings *f, const struct ho
         json_object_set_new(o, "type", json_string("socket"));
         emit(out, o);
     }
-    for (size_t i = 0; i < f->nprograms; i++)
-        emit(out, json_pack("{s:s, s:s}", "type", "program", "path", f->programs[i]));
+    for (size_t i = 0; i < f->nprograms; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "type", json_string("program"));
+        json_object_set_new(o, "path", report_json_text(f->programs[i]));
+        emit(out, o);
+    }
     for (size_t i = 0; i < f->ncerts; i++)
         emit(out, cert_json(&f->certs[i]));
     for (size_t i = 0; i < plan->nsteps; i++)
         emit(out, step_json(i + 1, &plan->steps[i]));
     json_t *s = json_object();
     json_object_set_new(s, "type", json_string("summary"));
-    json_object_set_new(s, "hostname", json_string(f->hostname));
-    json_object_set_new(s, "root_dir", json_string(f->root_dir));
+    json_object_set_new(s, "hostname", report_json_text(f->hostname));
+    json_object_set_new(s, "root_dir", report_json_text(f->root_dir));
     json_object_set_new(s, "privileged", json_boolean(f->root));
     json_object_set_new(s, "copies", json_integer((json_int_t)f->ncopies));
     json_object_set_new(s, "vulnerable",
@@ -143,7 +148,23 @@ static void host_json(FILE *out, const struct audit_findings *f, const struct ho
     emit(out, s);
 }
 
-/* ---- text ---- */
+/* ---- text: names from files, processes and certificates go through report_print_clean ---- */
+
+/* Prints fmt where each "%s" is text to clean and "%%" a percent sign; nothing else. */
+static void say(FILE *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *f = fmt; *f; f++) {
+        if (f[0] == '%' && f[1] == 's') {
+            report_print_clean(out, va_arg(ap, const char *));
+            f++;
+        } else {
+            fputc(*f, out);
+        }
+    }
+    va_end(ap);
+}
 
 static const char *color_of(enum host_verdict v, bool on)
 {
@@ -152,24 +173,56 @@ static const char *color_of(enum host_verdict v, bool on)
     return v == HOST_VULNERABLE ? "\033[1;31m" : v == HOST_UNKNOWN ? "\033[33m" : "\033[32m";
 }
 
+static void upper(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; s[n] && n + 1 < cap; n++)
+        out[n] = (char)toupper((unsigned char)s[n]);
+    out[n] = '\0';
+}
+
+static void text_copy(FILE *out, const struct audit_copy *c, const struct host_output *o)
+{
+    char v[32];
+    upper(host_verdict_name(c->verdict), v, sizeof v);
+    fprintf(out, "  %s%-14s%s ", color_of(c->verdict, o->color), v, o->color ? "\033[0m" : "");
+    say(out, "%s\n      %s", c->path, c->banner[0] ? c->banner : "no version banner");
+    if (c->package[0])
+        say(out, "; package %s %s", c->package, c->package_version);
+    say(out, "\n      %s (", c->reason);
+    fprintf(out, "%s)\n", host_basis_name(c->basis));
+}
+
 static void text_copies(FILE *out, const struct audit_findings *f, const struct host_output *o)
 {
     fprintf(out, "OpenSSL copies (%zu)\n", f->ncopies);
     for (size_t i = 0; i < f->ncopies; i++) {
         const struct audit_copy *c = &f->copies[i];
-        if (!o->verbose && !c->is_libssl && c->kind == COPY_SHARED && c->verdict != HOST_VULNERABLE)
-            continue; /* libcrypto mirrors its libssl; shown with -v */
-        char v[32];
-        size_t n = 0;
-        for (const char *s = host_verdict_name(c->verdict); *s && n + 1 < sizeof v; s++)
-            v[n++] = (char)toupper((unsigned char)*s);
-        v[n] = '\0';
-        fprintf(out, "  %s%-14s%s %s\n", color_of(c->verdict, o->color), v,
-                o->color ? "\033[0m" : "", c->path);
-        fprintf(out, "      %s%s%s%s%s\n", c->banner[0] ? c->banner : "no version banner",
-                c->package[0] ? "; package " : "", c->package, c->package[0] ? " " : "",
-                c->package_version);
-        fprintf(out, "      %s (%s)\n", c->reason, host_basis_name(c->basis));
+        /* A libcrypto mirrors its libssl: shown with -v, or when it alone is in trouble. */
+        if (o->verbose || c->is_libssl || c->partner < 0 || c->verdict == HOST_VULNERABLE)
+            text_copy(out, c, o);
+    }
+}
+
+static void text_process(FILE *out, const struct audit_process *p, const struct host_output *o)
+{
+    bool restart = p->maps_vulnerable || p->maps_stale;
+    fprintf(out, "  %s%-8s%s ", restart && o->color ? "\033[1;31m" : "", restart ? "RESTART" : "ok",
+            restart && o->color ? "\033[0m" : "");
+    say(out, "%s", p->comm);
+    fprintf(out, " (pid %d", p->pid);
+    if (p->unit[0])
+        say(out, ", %s", p->unit);
+    fputs(")\n", out);
+    if (p->maps_stale)
+        fputs("      runs a deleted or replaced OpenSSL library\n", out);
+    for (size_t k = 0; k < p->nsockets; k++) {
+        const struct audit_socket *s = &p->sockets[k];
+        fprintf(out, "      listens %s %s:%u%s", s->tcp ? "tcp" : "udp", s->address, s->port,
+                s->loopback_only ? " (loopback only)" : "");
+        if (s->probed)
+            say(out, " -> %s", s->verdict);
+        fputc('\n', out);
     }
 }
 
@@ -183,17 +236,7 @@ static void text_processes(FILE *out, const struct audit_findings *f, const stru
             continue; /* listens, but runs no OpenSSL: shown with -v */
         if (shown++ == 0)
             fprintf(out, "\nProcesses using TLS libraries\n");
-        fprintf(out, "  %s%-8s%s %s (pid %d%s%s)\n", restart && o->color ? "\033[1;31m" : "",
-                restart ? "RESTART" : "ok", restart && o->color ? "\033[0m" : "", p->comm, p->pid,
-                p->unit[0] ? ", " : "", p->unit);
-        if (p->maps_stale)
-            fprintf(out, "      runs a deleted or replaced OpenSSL library\n");
-        for (size_t k = 0; k < p->nsockets; k++) {
-            const struct audit_socket *s = &p->sockets[k];
-            fprintf(out, "      listens %s %s:%u%s%s%s\n", s->tcp ? "tcp" : "udp", s->address,
-                    s->port, s->loopback_only ? " (loopback only)" : "", s->probed ? " -> " : "",
-                    s->probed ? s->verdict : "");
-        }
+        text_process(out, p, o);
     }
     if (f->unseen_processes)
         fprintf(out, "  (%u process%s could not be inspected%s)\n", f->unseen_processes,
@@ -206,13 +249,14 @@ static void text_certs(FILE *out, const struct audit_findings *f, const struct h
     for (size_t i = 0; i < f->ncerts; i++) {
         const struct audit_cert *c = &f->certs[i];
         if (!o->verbose && !c->service[0] && !c->exposed_while_vulnerable)
-            continue;
+            continue; /* not named by a server's configuration: shown with -v */
         if (shown++ == 0)
             fprintf(out, "\nCertificates and keys in use\n");
-        fprintf(out, "  %s%s %s\n", c->exposed_while_vulnerable ? "ROTATE " : "",
-                c->service[0] ? c->service : "-", c->cert_path[0] ? c->cert_path : c->key_path);
-        fprintf(out, "      %s, since %s, key sha256 %.16s...\n", c->subject[0] ? c->subject : "?",
-                c->not_before[0] ? c->not_before : "?", c->spki_sha256);
+        say(out, "  %s%s %s\n", c->exposed_while_vulnerable ? "ROTATE " : "",
+            c->service[0] ? c->service : "-", c->cert_path[0] ? c->cert_path : c->key_path);
+        say(out, "      %s, since %s, key sha256 ", c->subject[0] ? c->subject : "?",
+            c->not_before[0] ? c->not_before : "?");
+        fprintf(out, "%.16s...\n", c->spki_sha256);
     }
 }
 
@@ -225,29 +269,31 @@ static void text_plan(FILE *out, const struct host_plan *plan)
     fprintf(out, "\nWhat to do, in this order\n");
     for (size_t i = 0; i < plan->nsteps; i++) {
         const struct plan_step *s = &plan->steps[i];
-        fprintf(out, "  %zu. %s %s\n      %s\n", i + 1, host_plan_action_name(s->action),
-                s->subject, s->why);
+        fprintf(out, "  %zu. %s ", i + 1, host_plan_action_name(s->action));
+        say(out, "%s\n      %s\n", s->subject, s->why);
         if (s->command[0])
-            fprintf(out, "      $ %s\n", s->command);
+            say(out, "      $ %s\n", s->command);
     }
 }
 
 static void host_text(FILE *out, const struct audit_findings *f, const struct host_plan *plan,
                       const struct host_output *o)
 {
-    fprintf(out, "heartcheck host: %s%s%s%s\n\n", f->hostname,
-            strcmp(f->root_dir, "/") ? " (image at " : "",
-            strcmp(f->root_dir, "/") ? f->root_dir : "", strcmp(f->root_dir, "/") ? ")" : "");
+    bool image = strcmp(f->root_dir, "/") != 0;
+    say(out, "heartcheck host: %s", f->hostname);
+    if (image)
+        say(out, " (image at %s)", f->root_dir);
+    fputs("\n\n", out);
     text_copies(out, f, o);
     text_processes(out, f, o);
     if (f->nprograms)
         fprintf(out, "\nPrograms linking libssl or libcrypto: %zu%s\n", f->nprograms,
                 o->verbose ? "" : " (list with -v)");
     for (size_t i = 0; o->verbose && i < f->nprograms; i++)
-        fprintf(out, "  %s\n", f->programs[i]);
+        say(out, "  %s\n", f->programs[i]);
     text_certs(out, f, o);
     text_plan(out, plan);
-    if (!f->root)
+    if (!f->root && !image)
         fprintf(out, "\nNot run as root: other users' processes, sockets and keys were not "
                      "visible.\n");
 }

@@ -7,7 +7,7 @@
 
 /* jansson refuses invalid UTF-8, and a NULL value would silently drop its key: such text (it
  * can only come from a server) keeps its valid characters, each broken byte becomes '?'. */
-static json_t *text(const char *s)
+json_t *report_json_text(const char *s)
 {
     json_t *j = json_string(s);
     if (j)
@@ -35,7 +35,7 @@ static json_t *text(const char *s)
     return j ? j : json_string("?");
 }
 
-static json_t *text_or_null(const char *s) { return s ? text(s) : json_null(); }
+static json_t *text_or_null(const char *s) { return s ? report_json_text(s) : json_null(); }
 
 static json_t *cipher_json(const struct probe_evidence *ev)
 {
@@ -43,10 +43,10 @@ static json_t *cipher_json(const struct probe_evidence *ev)
         return json_null();
     const struct tls_cipher_suite *cs = tls_cipher_suite_find(ev->cipher);
     if (cs)
-        return text(cs->name);
+        return report_json_text(cs->name);
     char hex[8];
     snprintf(hex, sizeof hex, "0x%04x", ev->cipher);
-    return text(hex);
+    return report_json_text(hex);
 }
 
 static json_t *alert_json(const struct probe_evidence *ev)
@@ -54,7 +54,8 @@ static json_t *alert_json(const struct probe_evidence *ev)
     if (!ev->alert_seen)
         return json_null();
     json_t *o = json_object();
-    json_object_set_new(o, "level", text(ev->alert.level == TLS_ALERT_FATAL ? "fatal" : "warning"));
+    json_object_set_new(o, "level",
+                        report_json_text(ev->alert.level == TLS_ALERT_FATAL ? "fatal" : "warning"));
     json_object_set_new(o, "description", json_integer(ev->alert.description));
     json_object_set_new(o, "name", text_or_null(tls_alert_name(ev->alert.description)));
     return o;
@@ -68,14 +69,14 @@ static json_t *cert_json(const struct probe_evidence *ev)
     report_hex(ev->cert.sha256, sizeof ev->cert.sha256, sha);
     report_hex(ev->cert.spki_sha256, sizeof ev->cert.spki_sha256, spki);
     json_t *o = json_object();
-    json_object_set_new(o, "subject", text(ev->cert.subject));
-    json_object_set_new(o, "issuer", text(ev->cert.issuer));
-    json_object_set_new(o, "not_before", text(ev->cert.not_before));
-    json_object_set_new(o, "not_after", text(ev->cert.not_after));
-    json_object_set_new(o, "key_type", text(ev->cert.key_type));
+    json_object_set_new(o, "subject", report_json_text(ev->cert.subject));
+    json_object_set_new(o, "issuer", report_json_text(ev->cert.issuer));
+    json_object_set_new(o, "not_before", report_json_text(ev->cert.not_before));
+    json_object_set_new(o, "not_after", report_json_text(ev->cert.not_after));
+    json_object_set_new(o, "key_type", report_json_text(ev->cert.key_type));
     json_object_set_new(o, "key_bits", json_integer(ev->cert.key_bits));
-    json_object_set_new(o, "sha256", text(sha));
-    json_object_set_new(o, "spki_sha256", text(spki));
+    json_object_set_new(o, "sha256", report_json_text(sha));
+    json_object_set_new(o, "spki_sha256", report_json_text(spki));
     json_object_set_new(o, "chain_length", json_integer((json_int_t)ev->chain_length));
     return o;
 }
@@ -84,7 +85,7 @@ static json_t *probe_json(const struct probe_evidence *ev)
 {
     json_t *o = json_object();
     bool over_read = ev->claimed_length > ev->sent_length;
-    json_object_set_new(o, "kind", text(over_read ? "over-read" : "zero-leak"));
+    json_object_set_new(o, "kind", report_json_text(over_read ? "over-read" : "zero-leak"));
     json_object_set_new(o, "claimed_length", json_integer(ev->claimed_length));
     json_object_set_new(o, "sent_length", json_integer(ev->sent_length));
     return o;
@@ -105,13 +106,13 @@ static json_t *finding_json(const struct finding *f)
     char when[32];
     now_iso8601(when, sizeof when);
     json_t *o = json_object();
-    json_object_set_new(o, "target", text(f->target));
-    json_object_set_new(o, "host", text(f->host));
-    json_object_set_new(o, "ip", f->ip && *f->ip ? text(f->ip) : json_null());
+    json_object_set_new(o, "target", report_json_text(f->target));
+    json_object_set_new(o, "host", report_json_text(f->host));
+    json_object_set_new(o, "ip", f->ip && *f->ip ? report_json_text(f->ip) : json_null());
     json_object_set_new(o, "port", json_integer(f->port));
     json_object_set_new(o, "sni", text_or_null(f->sni));
-    json_object_set_new(o, "verdict", text(probe_verdict_name(r->verdict)));
-    json_object_set_new(o, "reason", text(r->reason));
+    json_object_set_new(o, "verdict", report_json_text(probe_verdict_name(r->verdict)));
+    json_object_set_new(o, "reason", report_json_text(r->reason));
     json_object_set_new(o, "leaked_bytes", json_integer((json_int_t)ev->leaked_bytes));
     json_object_set_new(o, "tls_version",
                         text_or_null(ev->server_hello ? tls_version_name(ev->tls_version) : NULL));
@@ -122,7 +123,7 @@ static json_t *finding_json(const struct finding *f)
     json_object_set_new(o, "probe", probe_json(ev));
     json_object_set_new(o, "attempts", json_integer(ev->attempts));
     json_object_set_new(o, "elapsed_ms", json_integer(f->elapsed_ms));
-    json_object_set_new(o, "time", text(when));
+    json_object_set_new(o, "time", report_json_text(when));
     return o;
 }
 

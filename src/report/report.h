@@ -6,6 +6,7 @@
 
 #include "probe/probe.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,10 @@ size_t report_utf8_sequence(const unsigned char *p);
 /* Prints text that a server or a file chose (certificate names, banners, paths) without
  * letting it drive the terminal: C0/C1 controls and invalid UTF-8 become '?'. */
 void report_print_clean(FILE *out, const char *s);
+
+/* A JSON string for text that may come from a server or a file: never NULL (jansson refuses
+ * invalid UTF-8, and a NULL value would silently drop its key); broken bytes become '?'. */
+json_t *report_json_text(const char *s);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void report_hex(const uint8_t *p, size_t n, char *out);
