@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -337,8 +339,37 @@ static bool bind_api(const struct loaded *l, struct ssl_api *api, struct child_m
     return bind_symbols(l, common_symbols, HC_ARRAY_LEN(common_symbols), api, m);
 }
 
-static void *load(const char *path, const char *what, struct child_msg *m)
+/* The library's constructors run as soon as it loads, and it may come from an untrusted image
+ * (--root): its files are opened with our privileges (map_files of a running process needs
+ * root), then the child becomes nobody, never to regain privileges, and loads them through
+ * the open descriptors. */
+enum { NOBODY = 65534 };
+
+static int open_library(const char *path, const char *what, struct child_msg *m)
 {
+    int fd = path ? open(path, O_RDONLY) : -1;
+    if (path && fd < 0)
+        set_reason(m, "cannot load %s: %s: %s", what, path, strerror(errno));
+    return fd;
+}
+
+static bool drop_privileges(struct child_msg *m)
+{
+    if (geteuid() != 0)
+        return true; /* nothing to give up */
+    bool ok = setgroups(0, NULL) == 0 && setgid(NOBODY) == 0 && setuid(NOBODY) == 0 &&
+              /* setuid makes /proc/self root's: keep our own descriptors reachable */
+              prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0 &&
+              prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+    if (!ok)
+        set_reason(m, "cannot drop privileges before loading: %s", strerror(errno));
+    return ok;
+}
+
+static void *load(int fd, const char *what, struct child_msg *m)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     void *h = dlopen(path, DLOPEN_FLAGS);
     if (!h) {
         const char *why = dlerror();
@@ -605,11 +636,15 @@ static void child_work(const struct behave_request *req, struct child_msg *m)
 {
     struct loaded l = {0};
     struct ssl_api api = {0};
+    int crypto_fd = open_library(req->libcrypto, "libcrypto", m);
+    int ssl_fd = crypto_fd >= 0 || !req->libcrypto ? open_library(req->libssl, "libssl", m) : -1;
+    if (ssl_fd < 0 || !drop_privileges(m))
+        return;
     enter_stage(STAGE_LOAD_CRYPTO);
-    if (req->libcrypto && !(l.crypto = load(req->libcrypto, "libcrypto", m)))
+    if (crypto_fd >= 0 && !(l.crypto = load(crypto_fd, "libcrypto", m)))
         return;
     enter_stage(STAGE_LOAD_SSL);
-    if (!(l.ssl = load(req->libssl, "libssl", m)))
+    if (!(l.ssl = load(ssl_fd, "libssl", m)))
         return;
     enter_stage(STAGE_SYMBOLS);
     if (!bind_api(&l, &api, m))

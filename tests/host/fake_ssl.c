@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,14 +165,19 @@ int SSL_library_init(void) { return 1; }
 const void *SSLv23_server_method(void) { return "fake method"; }
 
 #undef SSLeay_version /* OpenSSL 3's headers make it a macro over OpenSSL_version */
+/* Says whose privileges the loaded library runs with: the audit drops to nobody first. */
 const char *SSLeay_version(int type)
 {
     (void)type;
+    static char text[128];
 #ifdef FAKE_PATCHED
-    return "OpenSSL 1.0.1f 6 Jan 2014 (heartcheck test emulation, with the 1.0.1g fix)";
+    const char *what = "heartcheck test emulation, with the 1.0.1g fix";
 #else
-    return "OpenSSL 1.0.1f 6 Jan 2014 (heartcheck test emulation)";
+    const char *what = "heartcheck test emulation";
 #endif
+    snprintf(text, sizeof text, "OpenSSL 1.0.1f 6 Jan 2014 (%s) euid=%u", what,
+             (unsigned)geteuid());
+    return text;
 }
 
 static void put16(uint8_t *p, size_t v)
