@@ -218,8 +218,9 @@ static void text_process(FILE *out, const struct audit_process *p, const struct 
         fputs("      runs a deleted or replaced OpenSSL library\n", out);
     for (size_t k = 0; k < p->nsockets; k++) {
         const struct audit_socket *s = &p->sockets[k];
-        fprintf(out, "      listens %s %s:%u%s", s->tcp ? "tcp" : "udp", s->address, s->port,
-                s->loopback_only ? " (loopback only)" : "");
+        bool v6 = strchr(s->address, ':') != NULL;
+        fprintf(out, "      listens %s %s%s%s:%u%s", s->tcp ? "tcp" : "udp", v6 ? "[" : "",
+                s->address, v6 ? "]" : "", s->port, s->loopback_only ? " (loopback only)" : "");
         if (s->probed)
             say(out, " -> %s", s->verdict);
         fputc('\n', out);

@@ -75,7 +75,38 @@ static void pair_mapped(struct audit *a, struct audit_process *ap)
         }
 }
 
-static hc_result add_process(struct audit *a, const struct host_process *p)
+/* A listening program that maps no OpenSSL may carry one inside (node, a Go or Rust binary with
+ * vendored OpenSSL, an appliance daemon): its executable is read through /proc/PID/exe, which
+ * works even when it was replaced. Header quotes ("built with OpenSSL 3.0.x") are not copies. */
+static long static_copy_of_exe(struct audit *a, const struct host_process *p)
+{
+    const char *path = p->exe && p->exe[0] ? p->exe : p->comm;
+    for (size_t i = 0; i < a->f.ncopies; i++)
+        if (a->f.copies[i].kind == COPY_STATIC && strcmp(a->f.copies[i].path, path) == 0)
+            return (long)i;
+    int fd = p->exe_proc ? open(p->exe_proc, O_RDONLY | O_CLOEXEC) : -1;
+    struct stat st;
+    struct banner b = {0};
+    bool found = fd >= 0 && fstat(fd, &st) == 0 &&
+                 hc_ok(banner_find_fd(fd, (uint64_t)st.st_size, &b)) && b.found && b.library_code;
+    if (fd >= 0)
+        close(fd);
+    if (!found)
+        return -1;
+    struct audit_copy *c = audit_add_copy(a);
+    if (!c)
+        return -1;
+    c->kind = COPY_STATIC;
+    c->is_libssl = true; /* a static copy carries both halves */
+    snprintf(c->path, sizeof c->path, "%s", path);
+    snprintf(c->version, sizeof c->version, "%s", b.version);
+    snprintf(c->banner, sizeof c->banner, "%s", b.text);
+    c->no_heartbeats = b.no_heartbeats;
+    audit_package(a, c);
+    return (long)(c - a->f.copies);
+}
+
+static hc_result add_process(struct audit *a, const struct host_process *p, bool listening)
 {
     struct audit_findings *f = &a->f;
     if (!audit_grow((void **)&f->processes, f->nprocesses, &a->processes_cap, sizeof *f->processes))
@@ -100,6 +131,12 @@ static hc_result add_process(struct audit *a, const struct host_process *p)
             ap->copies[ap->ncopies++] = (size_t)idx;
     }
     pair_mapped(a, ap);
+    if (ap->ncopies == 0 && listening) {
+        long idx = static_copy_of_exe(a, p);
+        ap = &f->processes[f->nprocesses - 1];
+        if (idx >= 0)
+            ap->copies[ap->ncopies++] = (size_t)idx;
+    }
     return HC_SUCCESS;
 }
 
@@ -179,8 +216,9 @@ hc_result audit_processes(struct audit *a)
         const struct host_process *p = &pl.items[i];
         if (p->pid == getpid())
             continue; /* heartcheck maps OpenSSL 3 itself */
-        if (wanted_pid(a->opt, p->pid) && (maps_openssl(p) || listens(&sl, p->pid)))
-            r = add_process(a, p);
+        bool listening = listens(&sl, p->pid);
+        if (wanted_pid(a->opt, p->pid) && (maps_openssl(p) || listening))
+            r = add_process(a, p, listening);
     }
     if (hc_ok(r))
         r = attach_sockets(a, &sl);
