@@ -27,6 +27,8 @@ struct audit_copy *audit_add_copy(struct audit *a);
 HC_MUST_CHECK hc_result audit_shared_copies(struct audit *a);
 /* Static copies inside ELF files under the --deep paths. */
 HC_MUST_CHECK hc_result audit_static_copies(struct audit *a);
+/* A libssl and the libcrypto it belongs with: same directory, same ".so..." suffix. */
+bool audit_partners(const struct audit_copy *ssl, const struct audit_copy *crypto);
 /* Fills the package fields of a copy from the package database and the back-port table. */
 void audit_package(struct audit *a, struct audit_copy *c);
 /* Loads every libssl (with its libcrypto) in a child and gives it the zero-leak probe. */

@@ -68,7 +68,7 @@ void audit_package(struct audit *a, struct audit_copy *c)
 }
 
 /* libssl.so.1.0.0 and libcrypto.so.1.0.0 in one directory belong together. */
-static bool partners(const struct audit_copy *ssl, const struct audit_copy *crypto)
+bool audit_partners(const struct audit_copy *ssl, const struct audit_copy *crypto)
 {
     const char *s = strrchr(ssl->path, '/'), *c = strrchr(crypto->path, '/');
     if (!s || !c || s - ssl->path != c - crypto->path ||
@@ -83,7 +83,7 @@ static void pair_copies(struct audit_findings *f)
     for (size_t i = 0; i < f->ncopies; i++)
         for (size_t k = 0; k < f->ncopies && f->copies[i].is_libssl; k++)
             if (!f->copies[k].is_libssl && f->copies[k].kind == f->copies[i].kind &&
-                f->copies[k].partner < 0 && partners(&f->copies[i], &f->copies[k])) {
+                f->copies[k].partner < 0 && audit_partners(&f->copies[i], &f->copies[k])) {
                 f->copies[i].partner = (long)k;
                 f->copies[k].partner = (long)i;
                 break;
@@ -226,9 +226,12 @@ static void decide_by_evidence(struct audit_copy *c)
     case BANNER_CLASS_AFFECTED:
         c->verdict = c->package_fixed ? HOST_PATCHED : HOST_VULNERABLE;
         c->basis = c->package[0] ? BASIS_PACKAGE : BASIS_VERSION;
-        snprintf(c->reason, sizeof c->reason, "OpenSSL %s%s%.180s", c->version,
-                 c->package_fixed ? ", fixed by the distribution: " : ", no back-port known",
-                 c->package_fixed ? c->package_evidence : "");
+        if (c->package_evidence[0])
+            snprintf(c->reason, sizeof c->reason, "OpenSSL %s: %.200s", c->version,
+                     c->package_evidence);
+        else
+            snprintf(c->reason, sizeof c->reason, "OpenSSL %s and no known back-port of the fix",
+                     c->version);
         return;
     default:
         c->verdict = HOST_UNKNOWN;
@@ -238,9 +241,23 @@ static void decide_by_evidence(struct audit_copy *c)
     }
 }
 
+/* OpenSSL 1.0.x keeps its build flags ("compiler: ... -DOPENSSL_NO_HEARTBEATS") and 3.x its
+ * banner in libcrypto only: a libssl is judged with what its libcrypto says. */
+static void inherit_from_crypto(struct audit_copy *ssl, const struct audit_copy *crypto)
+{
+    ssl->no_heartbeats |= crypto->no_heartbeats;
+    if (!ssl->version[0]) {
+        memcpy(ssl->version, crypto->version, sizeof ssl->version); /* same-size arrays */
+        memcpy(ssl->banner, crypto->banner, sizeof ssl->banner);
+    }
+}
+
 void audit_decide(struct audit *a)
 {
     struct audit_findings *f = &a->f;
+    for (size_t i = 0; i < f->ncopies; i++)
+        if (f->copies[i].is_libssl && f->copies[i].partner >= 0)
+            inherit_from_crypto(&f->copies[i], &f->copies[f->copies[i].partner]);
     for (size_t i = 0; i < f->ncopies; i++)
         if (f->copies[i].is_libssl || f->copies[i].partner < 0)
             decide_by_evidence(&f->copies[i]);

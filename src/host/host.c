@@ -53,10 +53,22 @@ static hc_result start(struct audit *a)
 {
     const struct host_options *o = a->opt;
     struct stat st;
-    if (stat(o->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "heartcheck: --root %s: %s\n", o->root,
-                errno ? strerror(errno) : "not a directory");
+    if (stat(o->root, &st) != 0) {
+        fprintf(stderr, "heartcheck: --root %s: %s\n", o->root, strerror(errno));
         return HC_RESULT(HC_ERR_USAGE);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "heartcheck: --root %s: not a directory\n", o->root);
+        return HC_RESULT(HC_ERR_USAGE);
+    }
+    for (size_t i = 0; i < o->ndeep; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s%s", is_live(o) ? "" : o->root, o->deep[i]);
+        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "heartcheck: --deep %s: not a directory%s%s\n", o->deep[i],
+                    is_live(o) ? "" : " under ", is_live(o) ? "" : o->root);
+            return HC_RESULT(HC_ERR_USAGE);
+        }
     }
     snprintf(a->f.root_dir, sizeof a->f.root_dir, "%s", o->root);
     a->f.root = geteuid() == 0;

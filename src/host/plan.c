@@ -156,6 +156,19 @@ static void after_exposure(struct builder *b, const struct audit_process *p)
         "captures tells whether it was attacked and what leaked");
 }
 
+/* Steps are gathered per finding; the plan lists them per action (upgrade before rebuild before
+ * restart...), keeping the order within an action: a stable insertion sort of a short list. */
+static void sort_by_action(struct host_plan *p)
+{
+    for (size_t i = 1; i < p->nsteps; i++) {
+        struct plan_step s = p->steps[i];
+        size_t k = i;
+        for (; k > 0 && p->steps[k - 1].action > s.action; k--)
+            p->steps[k] = p->steps[k - 1];
+        p->steps[k] = s;
+    }
+}
+
 int host_plan_build(const struct audit_findings *f, struct host_plan *out)
 {
     memset(out, 0, sizeof *out);
@@ -173,6 +186,7 @@ int host_plan_build(const struct audit_findings *f, struct host_plan *out)
     for (size_t i = 0; i < f->nprocesses; i++)
         if (exposed(&f->processes[i]))
             after_exposure(&b, &f->processes[i]);
+    sort_by_action(out);
     if (out->nsteps > 0)
         add(&b, PLAN_VERIFY, "this machine", "heartcheck host",
             "after the steps above: no vulnerable copy left, nothing to restart");

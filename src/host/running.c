@@ -67,7 +67,8 @@ static void pair_mapped(struct audit *a, struct audit_process *ap)
     for (size_t i = 0; i < ap->ncopies; i++)
         for (size_t k = 0; k < ap->ncopies; k++) {
             struct audit_copy *s = &copies[ap->copies[i]], *c = &copies[ap->copies[k]];
-            if (s->is_libssl && !c->is_libssl && s->kind == COPY_MAPPED && s->partner < 0) {
+            if (s->is_libssl && !c->is_libssl && s->kind == COPY_MAPPED && s->partner < 0 &&
+                audit_partners(s, c)) {
                 s->partner = (long)ap->copies[k];
                 if (c->partner < 0)
                     c->partner = (long)ap->copies[i];

@@ -14,7 +14,7 @@ if ! flock /tmp/heartcheck-make.lock make -s >/dev/null 2>"${TMPDIR:-/tmp}/hc-in
 fi
 rm -f "${TMPDIR:-/tmp}/hc-integ-make.$$"
 
-suites=(test_peers.sh test_target.sh test_hostile.sh)
+suites=(test_peers.sh test_target.sh test_hostile.sh test_host.sh)
 [ -f "$dir/test_vectors.sh" ] && suites+=(test_vectors.sh)
 
 total_pass=0

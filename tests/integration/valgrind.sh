@@ -2,7 +2,8 @@
 # Builds, then runs ONE `heartcheck scan --json` under valgrind against several loopback
 # targets at once - vulnserver vulnerable, vulnserver patched (nginx style), openssl s_server,
 # a closed port, a plain HTTP server - and checks: no memory errors, no definite or indirect
-# leaks (valgrind exits 99 otherwise), every verdict right, exit status 1.
+# leaks (valgrind exits 99 otherwise), every verdict right, exit status 1. Then ONE
+# `heartcheck host --root TREE --no-probe --json` of a synthetic tree, with the same checks.
 # Prints "ok - NAME" / "FAIL - NAME: ..." and the closing "N passed, N failed".
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -81,5 +82,35 @@ for t in "${targets[@]}"; do
         fail "$t -> ${want[$t]}" "got ${got:-nothing} ($line)"
     fi
 done
+
+# ---- the host audit of a synthetic root tree (tests/host/roots.sh): versions, packages, a
+# changelog, a static copy; --root and --no-probe, so no process and no socket is touched ----
+# shellcheck source=tests/host/roots.sh
+. "$HC_ROOT/tests/host/roots.sh"
+vroot=$WORK/root
+root_linker_conf "$vroot" /opt/ssl/lib
+root_fake_crypto "$vroot/opt/ssl/lib/libcrypto.so.1.0.0"
+root_fake_ssl "$vroot/opt/ssl/lib/libssl.so.1.0.0"
+root_dpkg "$vroot" libssl1.0.0 1.0.1e-2+deb7u4 /opt/ssl/lib/libssl.so.1.0.0 \
+    /opt/ssl/lib/libcrypto.so.1.0.0
+root_changelog "$vroot" libssl1.0.0 1.0.1e-2+deb7u4 no
+root_static_copy "$vroot" /usr/local/bin/sslapp
+run_cmd timeout -k 2 180 valgrind -q --error-exitcode=99 --leak-check=full \
+    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+    "$HC_BIN" host --root "$vroot" --no-probe --json --deep /usr/local
+if [ "$SCAN_RC" -eq 99 ]; then
+    fail "valgrind host --root: no memory errors, no definite/indirect leaks" "$(tail -n 60 "$WORK/scan.err")"
+elif [ "$SCAN_RC" -ge 124 ]; then
+    fail "valgrind host --root: no memory errors, no definite/indirect leaks" "run killed or crashed (exit $SCAN_RC): $(tail -n 20 "$WORK/scan.err")"
+else
+    ok "valgrind host --root: no memory errors, no definite/indirect leaks (${SCAN_MS} ms)"
+fi
+expect_eq "host --root: exit status 1 (vulnerable copies)" "$SCAN_RC" 1
+if jq -e -s 'map(select(.type == "copy")) | length == 3 and all(.verdict == "vulnerable")' \
+    <<<"$SCAN_OUT" >/dev/null 2>&1 && [ "$(tail -n 1 <<<"$SCAN_OUT" | jq -r .type)" = summary ]; then
+    ok "host --root: three vulnerable copies (two shared, one static) and the summary"
+else
+    fail "host --root: three vulnerable copies (two shared, one static) and the summary" "$SCAN_OUT"
+fi
 
 summary
