@@ -93,6 +93,11 @@ struct audit_cert {
     bool exposed_while_vulnerable; /* its service listened beyond loopback with a vulnerable lib */
 };
 
+struct audit_program {
+    char path[PATH_MAX];
+    char package[128]; /* owning package: what to rebuild or update; "" when none */
+};
+
 struct audit_findings {
     char hostname[256];
     bool root; /* ran with the privileges to see everything */
@@ -102,7 +107,7 @@ struct audit_findings {
     size_t ncopies;
     struct audit_process *processes;
     size_t nprocesses;
-    char (*programs)[PATH_MAX]; /* ELF files that link libssl or libcrypto */
+    struct audit_program *programs; /* ELF files that link libssl or libcrypto */
     size_t nprograms;
     struct audit_cert *certs;
     size_t ncerts;

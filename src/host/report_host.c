@@ -59,6 +59,7 @@ static json_t *process_json(const struct audit_findings *f, const struct audit_p
     json_object_set_new(o, "comm", report_json_text(p->comm));
     json_object_set_new(o, "exe", str_or_null(p->exe));
     json_object_set_new(o, "unit", str_or_null(p->unit));
+    json_object_set_new(o, "cmdline", str_or_null(p->cmdline));
     for (size_t i = 0; i < p->ncopies; i++)
         json_array_append_new(libs, report_json_text(f->copies[p->copies[i]].path));
     json_object_set_new(o, "libraries", libs);
@@ -127,7 +128,8 @@ static void host_json(FILE *out, const struct audit_findings *f, const struct ho
     for (size_t i = 0; i < f->nprograms; i++) {
         json_t *o = json_object();
         json_object_set_new(o, "type", json_string("program"));
-        json_object_set_new(o, "path", report_json_text(f->programs[i]));
+        json_object_set_new(o, "path", report_json_text(f->programs[i].path));
+        json_object_set_new(o, "package", str_or_null(f->programs[i].package));
         emit(out, o);
     }
     for (size_t i = 0; i < f->ncerts; i++)
@@ -291,7 +293,8 @@ static void host_text(FILE *out, const struct audit_findings *f, const struct ho
         fprintf(out, "\nPrograms linking libssl or libcrypto: %zu%s\n", f->nprograms,
                 o->verbose ? "" : " (list with -v)");
     for (size_t i = 0; o->verbose && i < f->nprograms; i++)
-        say(out, "  %s\n", f->programs[i]);
+        say(out, "  %s%s%s\n", f->programs[i].path, f->programs[i].package[0] ? "  package " : "",
+            f->programs[i].package);
     text_certs(out, f, o);
     text_plan(out, plan);
     if (!f->root && !image)

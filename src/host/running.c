@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 #include "host/audit.h"
 #include "host/copies.h"
+#include "host/pkgdb.h"
 #include "host/procs.h"
 
 #include <arpa/inet.h>
@@ -345,7 +346,10 @@ hc_result audit_programs(struct audit *a)
             r = HC_RESULT(HC_ERR_NOMEM);
             break;
         }
-        snprintf(f->programs[f->nprograms++], sizeof *f->programs, "%s", l.items[i].path);
+        struct audit_program *prog = &f->programs[f->nprograms++];
+        snprintf(prog->path, sizeof prog->path, "%s", l.items[i].path);
+        const struct pkgdb_package *pkg = a->db ? pkgdb_owner(a->db, prog->path) : NULL;
+        snprintf(prog->package, sizeof prog->package, "%s", pkg ? pkg->name : "");
     }
     host_linkers_free(&l);
     return r;

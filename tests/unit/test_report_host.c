@@ -17,7 +17,7 @@ struct world {
     struct audit_process procs[2];
     struct audit_socket socks[2];
     struct audit_socket unowned[1];
-    char programs[2][PATH_MAX];
+    struct audit_program programs[2];
     struct audit_cert certs[2];
     struct audit_findings f;
     struct host_plan plan;
@@ -89,8 +89,9 @@ static void world_init(struct world *w)
 
     w->unowned[0] = (struct audit_socket){.tcp = false, .port = 53};
     SET(w->unowned[0].address, "::");
-    SET(w->programs[0], "/usr/bin/curl");
-    SET(w->programs[1], "/usr/bin/wget");
+    SET(w->programs[0].path, "/usr/bin/curl");
+    SET(w->programs[0].package, "curl");
+    SET(w->programs[1].path, "/usr/bin/wget");
 
     struct audit_cert *k = &w->certs[0];
     SET(k->service, "nginx");
@@ -362,8 +363,8 @@ static void world_hostile(struct world *w)
     SET(w->procs[0].comm, "ngi\033[31mnx\n");
     SET(w->procs[0].exe, bad_utf8_path);
     SET(w->socks[0].reason, "server said \x01\x02\xfe");
-    SET(w->programs[0], bad_utf8_path);
-    SET(w->programs[1], hostile_path);
+    SET(w->programs[0].path, bad_utf8_path);
+    SET(w->programs[1].path, hostile_path);
     SET(w->certs[0].subject, "CN=\xe9vil\n\033[1m");
     SET(w->certs[0].cert_path, bad_utf8_path);
     SET(w->f.hostname, "host\xff\033");
@@ -449,7 +450,8 @@ static void test_text_sections(void **state)
     text = render(&w, false, true, false);
     assert_non_null(strstr(text, "sshd (pid 900)"));
     assert_non_null(strstr(text, "Programs linking libssl or libcrypto: 2\n"));
-    assert_non_null(strstr(text, "  /usr/bin/curl\n"));
+    assert_non_null(strstr(text, "  /usr/bin/curl  package curl\n"));
+    assert_non_null(strstr(text, "  /usr/bin/wget\n"));
     assert_non_null(strstr(text, "old.key"));
     free(text);
 

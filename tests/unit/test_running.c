@@ -340,9 +340,9 @@ static void test_programs(void **state)
     struct audit a = {.opt = &opt};
     assert_success(audit_programs(&a));
     for (size_t i = 0; i < a.f.nprograms; i++)
-        print_message("program: %s\n", a.f.programs[i]);
+        print_message("program: %s\n", a.f.programs[i].path);
     assert_int_equal(a.f.nprograms, 1);
-    assert_string_equal(a.f.programs[0], "/usr/bin/openssl");
+    assert_string_equal(a.f.programs[0].path, "/usr/bin/openssl");
     audit_free(&a);
 
     /* An empty root: nothing; a missing one: an error. */
