@@ -557,7 +557,7 @@ hc_result host_process_read(const char *proc_root, pid_t pid, struct host_proces
 
 /* ---- all processes -------------------------------------------------------------------------- */
 
-static bool pid_name(const char *name, pid_t *pid)
+bool host_pid_from_name(const char *name, pid_t *pid)
 {
     unsigned long v;
     if (!hc_parse_uint(name, 1, INT_MAX, &v))
@@ -617,7 +617,7 @@ hc_result host_procs_scan(const char *proc_root, struct host_proc_list *out)
     struct dirent *e;
     while (hc_ok(r) && (e = readdir(d)) != NULL) {
         pid_t pid;
-        if ((e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) && pid_name(e->d_name, &pid))
+        if ((e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) && host_pid_from_name(e->d_name, &pid))
             r = scan_one(proc_root, pid, out, &cap);
     }
     closedir(d);

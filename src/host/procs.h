@@ -96,6 +96,9 @@ struct host_proc_list {
     size_t kernel_threads; /* skipped: they map no files and own no sockets */
 };
 
+/* A /proc entry's name as a process id: digits only, 1 to INT_MAX. */
+bool host_pid_from_name(const char *name, pid_t *pid);
+
 /* Reads every process under proc_root ("/proc"). Only a failure to list proc_root itself or to
  * allocate memory is an error (HC_ERR_IO, HC_ERR_NOMEM); *out is then empty. Free with
  * host_procs_free. */

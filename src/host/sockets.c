@@ -308,15 +308,6 @@ static hc_result scan_fds(const char *proc_root, pid_t pid, struct host_socket_l
     return r;
 }
 
-static bool pid_name(const char *name, pid_t *pid)
-{
-    unsigned long v;
-    if (!hc_parse_uint(name, 1, INT_MAX, &v))
-        return false;
-    *pid = (pid_t)v;
-    return true;
-}
-
 static int cmp_pid(const void *a, const void *b)
 {
     pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
@@ -341,7 +332,7 @@ static hc_result find_owners(const char *proc_root, struct host_socket_list *l)
     struct dirent *e;
     while (hc_ok(r) && (e = readdir(d)) != NULL) {
         pid_t pid;
-        if (pid_name(e->d_name, &pid))
+        if (host_pid_from_name(e->d_name, &pid))
             r = scan_fds(proc_root, pid, l, idx, l->count);
     }
     closedir(d);
