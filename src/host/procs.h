@@ -180,7 +180,7 @@ struct host_elf_needs {
 };
 
 /* Reads the DT_NEEDED entries of the file at path (32/64-bit, either endianness). A file that
- * is not ELF is not an error: HC_SUCCESS with is_elf false, having read at most 4 bytes.
+ * is not ELF is not an error: HC_SUCCESS with is_elf false, having read at most 4 KiB.
  * Errors: HC_ERR_IO (cannot open or read), HC_ERR_SHORT (ELF but truncated or corrupt, libelf
  * refused it). */
 HC_MUST_CHECK hc_result host_elf_needs_read(const char *path, struct host_elf_needs *out);
@@ -196,7 +196,7 @@ struct host_linker {
 struct host_linker_list {
     struct host_linker *items; /* in walk order */
     size_t count;
-    size_t files_checked; /* files opened (non-ELF ones read 4 bytes) */
+    size_t files_checked; /* files opened */
     size_t errors;        /* unreadable or corrupt files, skipped */
 };
 

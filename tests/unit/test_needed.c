@@ -200,13 +200,208 @@ static void test_missing_root(void **state)
     assert_int_equal(l.count, 0);
 }
 
+/* ---- hand-built images: the program-header parser on both classes and byte orders ---- */
+
+/* Layout: Ehdr at 0, Phdrs right after it (or at phoff), the string table at STR_OFF, the
+ * dynamic segment at DYN_OFF; one PT_LOAD maps the whole image at IMG_VADDR. */
+enum { IMG_SIZE = 0x400, STR_OFF = 0x200, DYN_OFF = 0x300, IMG_VADDR = 0x10000, IMG_MAX = 0x2000 };
+
+static const char img_strings[] = "\0libc.so.6\0libssl.so.1.0.0\0libcrypto.so.1.0.0\0";
+enum { NAME_LIBC = 1, NAME_SSL = 11, NAME_CRYPTO = 27 };
+
+struct img {
+    uint8_t b[IMG_MAX];
+    size_t size;
+    bool is64, be;
+};
+
+static void put(struct img *im, size_t off, uint64_t v, size_t n)
+{
+    assert_true(off + n <= sizeof im->b);
+    for (size_t i = 0; i < n; i++)
+        im->b[off + (im->be ? n - 1 - i : i)] = (uint8_t)(v >> (8 * i));
+}
+
+/* A field at (32-bit offset, size) or (64-bit offset, size). */
+static void put_field(struct img *im, size_t base, size_t o32, size_t n32, size_t o64, size_t n64,
+                      uint64_t v)
+{
+    if (im->is64)
+        put(im, base + o64, v, n64);
+    else
+        put(im, base + o32, v, n32);
+}
+
+struct dyn_entry {
+    uint64_t tag, val;
+};
+
+/* An image needing libc, libssl and libcrypto unless told otherwise. */
+static void img_build(struct img *im, bool is64, bool be, size_t phoff, const struct dyn_entry *dyn,
+                      size_t ndyn)
+{
+    static const struct dyn_entry standard[] = {
+        {1, NAME_LIBC},           {1, NAME_SSL}, {1, NAME_CRYPTO}, {5, IMG_VADDR + STR_OFF},
+        {10, sizeof img_strings}, {0, 0},
+    };
+    if (!dyn) {
+        dyn = standard;
+        ndyn = HC_ARRAY_LEN(standard);
+    }
+    memset(im, 0, sizeof *im);
+    im->is64 = is64;
+    im->be = be;
+    size_t phent = is64 ? 56 : 32, dynent = is64 ? 16 : 8;
+    if (!phoff)
+        phoff = is64 ? 64 : 52;
+    im->size = phoff + 2 * phent > IMG_SIZE ? phoff + 2 * phent : IMG_SIZE;
+    memcpy(im->b, "\177ELF", 4);
+    im->b[4] = is64 ? 2 : 1;
+    im->b[5] = be ? 2 : 1;
+    im->b[6] = 1;
+    put(im, 16, 3, 2);                              /* ET_DYN */
+    put(im, 18, is64 ? 62 : 20, 2);                 /* x86-64, or PowerPC */
+    put(im, 20, 1, 4);                              /* e_version */
+    put_field(im, 0, 28, 4, 32, 8, phoff);          /* e_phoff */
+    put_field(im, 0, 40, 2, 52, 2, is64 ? 64 : 52); /* e_ehsize */
+    put_field(im, 0, 42, 2, 54, 2, phent);
+    put_field(im, 0, 44, 2, 56, 2, 2); /* e_phnum; no sections */
+    size_t load = phoff, dynph = phoff + phent;
+    put(im, load, 1, 4); /* PT_LOAD over the whole image */
+    put_field(im, load, 4, 4, 8, 8, 0);
+    put_field(im, load, 8, 4, 16, 8, IMG_VADDR);
+    put_field(im, load, 16, 4, 32, 8, im->size);
+    put_field(im, load, 20, 4, 40, 8, im->size);
+    put(im, dynph, 2, 4); /* PT_DYNAMIC */
+    put_field(im, dynph, 4, 4, 8, 8, DYN_OFF);
+    put_field(im, dynph, 8, 4, 16, 8, IMG_VADDR + DYN_OFF);
+    put_field(im, dynph, 16, 4, 32, 8, ndyn * dynent);
+    put_field(im, dynph, 20, 4, 40, 8, ndyn * dynent);
+    memcpy(im->b + STR_OFF, img_strings, sizeof img_strings);
+    for (size_t i = 0; i < ndyn; i++) {
+        put_field(im, DYN_OFF + i * dynent, 0, 4, 0, 8, dyn[i].tag);
+        put_field(im, DYN_OFF + i * dynent, 4, 4, 8, 8, dyn[i].val);
+    }
+}
+
+/* Writes the first len bytes of the image to a temporary file and reads its needs. */
+static hc_result img_read(const struct img *im, size_t len, struct host_elf_needs *n)
+{
+    char path[] = "/tmp/hc-elfimg-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, im->b, len), (ssize_t)len);
+    hc_result r = host_elf_needs_read_fd(fd, n);
+    close(fd);
+    unlink(path);
+    return r;
+}
+
+static void assert_needs_openssl(const struct host_elf_needs *n)
+{
+    assert_true(n->is_elf);
+    assert_string_equal(n->needs_ssl, "libssl.so.1.0.0");
+    assert_string_equal(n->needs_crypto, "libcrypto.so.1.0.0");
+    assert_int_equal(n->needed_count, 3);
+}
+
+static void test_img_classes(void **state)
+{
+    (void)state;
+    static const struct {
+        bool is64, be;
+        size_t phoff; /* 0: after the ELF header; past 4 KiB: read on its own */
+    } cases[] = {{true, false, 0},  {false, true, 0},    {true, true, 0},
+                 {false, false, 0}, {true, false, 5000}, {false, true, 4090}};
+    struct img im;
+    struct host_elf_needs n;
+    for (size_t i = 0; i < HC_ARRAY_LEN(cases); i++) {
+        img_build(&im, cases[i].is64, cases[i].be, cases[i].phoff, NULL, 0);
+        assert_success(img_read(&im, im.size, &n));
+        assert_needs_openssl(&n);
+    }
+}
+
+/* Every prefix of a file without sections: not ELF (under 4 bytes) or HC_ERR_SHORT. */
+static void test_img_truncated(void **state)
+{
+    (void)state;
+    struct img im;
+    struct host_elf_needs n;
+    for (int c = 0; c < 2; c++) {
+        img_build(&im, c == 0, c == 1, 0, NULL, 0);
+        for (size_t len = 0; len < im.size; len++) {
+            hc_result r = img_read(&im, len, &n);
+            if (len < 4) {
+                assert_success(r);
+                assert_false(n.is_elf);
+            } else {
+                assert_error(r, HC_ERR_SHORT);
+                assert_true(n.is_elf);
+            }
+        }
+    }
+}
+
+static void test_img_corrupt(void **state)
+{
+    (void)state;
+    static const struct dyn_entry unmapped[] = {{1, NAME_SSL}, {5, 0x900000}, {0, 0}};
+    static const struct dyn_entry past_strsz[] = {{1, NAME_LIBC},
+                                                  {1, sizeof img_strings},
+                                                  {5, IMG_VADDR + STR_OFF},
+                                                  {10, sizeof img_strings},
+                                                  {0, 0}};
+    static const struct dyn_entry unterminated[] = {
+        {1, NAME_SSL}, {5, IMG_VADDR + STR_OFF}, {10, NAME_SSL + 4}, {0, 0}};
+    static const struct dyn_entry no_strtab[] = {{1, NAME_SSL}, {0, 0}};
+    static const struct dyn_entry past_load[] = {{1, IMG_SIZE}, {5, IMG_VADDR + STR_OFF}, {0, 0}};
+    static const struct {
+        const struct dyn_entry *dyn;
+        size_t n;
+    } cases[] = {
+        {unmapped, HC_ARRAY_LEN(unmapped)},         {past_strsz, HC_ARRAY_LEN(past_strsz)},
+        {unterminated, HC_ARRAY_LEN(unterminated)}, {no_strtab, HC_ARRAY_LEN(no_strtab)},
+        {past_load, HC_ARRAY_LEN(past_load)},
+    };
+    struct img im;
+    struct host_elf_needs n;
+    for (size_t i = 0; i < HC_ARRAY_LEN(cases); i++) {
+        for (int c = 0; c < 2; c++) {
+            img_build(&im, c == 0, c == 1, 0, cases[i].dyn, cases[i].n);
+            assert_error(img_read(&im, im.size, &n), HC_ERR_SHORT);
+        }
+    }
+}
+
+/* No PT_DYNAMIC: a static program, needs nothing. DT_NULL ends the list early. */
+static void test_img_static(void **state)
+{
+    (void)state;
+    static const struct dyn_entry early_null[] = {
+        {1, NAME_LIBC}, {5, IMG_VADDR + STR_OFF}, {0, 0}, {1, NAME_SSL}};
+    struct img im;
+    struct host_elf_needs n;
+    img_build(&im, true, false, 0, NULL, 0);
+    put(&im, 64 + 56, 4, 4); /* PT_DYNAMIC -> PT_NOTE */
+    assert_success(img_read(&im, im.size, &n));
+    assert_true(n.is_elf);
+    assert_int_equal(n.needed_count, 0);
+    img_build(&im, false, true, 0, early_null, HC_ARRAY_LEN(early_null));
+    assert_success(img_read(&im, im.size, &n));
+    assert_int_equal(n.needed_count, 1);
+    assert_string_equal(n.needs_ssl, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_openssl),   cmocka_unit_test(test_not_elf),
         cmocka_unit_test(test_truncated_elf),  cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_walk_fake_root), cmocka_unit_test(test_walk_real_root),
-        cmocka_unit_test(test_missing_root),
+        cmocka_unit_test(test_missing_root),   cmocka_unit_test(test_img_classes),
+        cmocka_unit_test(test_img_truncated),  cmocka_unit_test(test_img_corrupt),
+        cmocka_unit_test(test_img_static),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
