@@ -15,6 +15,7 @@
 #include "tls/tls.h"
 #include "wire/wire.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -45,11 +46,17 @@ enum {
     ALERT_RECORD_OVERFLOW = 22,
     LISTEN_BACKLOG = 4096,
     MIN_FDS = 4096 + 64,
+    /* --addr / --addr-range: at most this many listening addresses in all. */
+    MAX_ADDRS = 1 << 20,
+    /* --port 0 with several addresses: ports tried until one is free on all of them. */
+    PORT_ATTEMPTS = 32,
 };
 
 struct options {
     unsigned port;
-    const char *addr;
+    struct sockaddr_storage *addrs; /* where to listen, all on the same port */
+    size_t addr_count, addr_cap;
+    bool addr_given; /* the first --addr or --addr-range replaces the default */
     const char *cert;
     enum mode mode;
     size_t wbuf;
@@ -64,7 +71,8 @@ struct conn;
 
 struct server {
     uv_loop_t loop;
-    uv_tcp_t listener;
+    uv_tcp_t *listeners; /* one per address; the first listener_count are open */
+    size_t listener_count;
     uv_signal_t sigterm;
     uv_signal_t sigint;
     struct options opt;
@@ -760,7 +768,9 @@ static void on_signal(uv_signal_t *sig, int signum)
 {
     (void)signum;
     struct server *srv = sig->data;
-    uv_close((uv_handle_t *)&srv->listener, NULL);
+    for (size_t i = 0; i < srv->listener_count; i++)
+        uv_close((uv_handle_t *)&srv->listeners[i], NULL);
+    srv->listener_count = 0;
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     for (struct conn *c = srv->conns; c; c = c->next)
@@ -793,61 +803,184 @@ static bool load_cert(struct server *srv)
     return srv->cert_der != NULL;
 }
 
-/* At least 4096 connections at once need more descriptors than the usual soft limit. */
-static void raise_fd_limit(void)
+/* At least 4096 connections at once, plus one listener per address, need more descriptors
+ * than the usual soft limit: take the hard limit (a bounded one when it is unlimited). */
+static void raise_fd_limit(size_t listeners)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= MIN_FDS)
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return;
-    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < MIN_FDS)
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = rl;
+        want.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &want) != 0 && rl.rlim_max == RLIM_INFINITY) {
+            want.rlim_cur = 65536; /* above fs.nr_open */
+            if (setrlimit(RLIMIT_NOFILE, &want) != 0)
+                want.rlim_cur = rl.rlim_cur;
+        }
+        rl.rlim_cur = want.rlim_cur;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < MIN_FDS + listeners)
         fprintf(stderr, "warning: only %lu file descriptors\n", (unsigned long)rl.rlim_cur);
 }
 
-static int start_listening(struct server *srv)
+static void set_port(struct sockaddr_storage *sa, int port)
 {
-    struct sockaddr_storage sa;
-    const char *addr = srv->opt.addr;
-    int port = (int)srv->opt.port;
-    int r = strchr(addr, ':') ? uv_ip6_addr(addr, port, (struct sockaddr_in6 *)&sa)
-                              : uv_ip4_addr(addr, port, (struct sockaddr_in *)&sa);
-    if (r == 0)
-        r = uv_tcp_init(&srv->loop, &srv->listener);
+    if (sa->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
+}
+
+static void print_addr(FILE *out, const struct sockaddr_storage *sa, int port)
+{
+    char name[64] = "?";
+    if (sa->ss_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)sa, name, sizeof name);
+    else
+        uv_ip4_name((const struct sockaddr_in *)sa, name, sizeof name);
+    fprintf(out, sa->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", name, port);
+}
+
+static void close_listeners(struct server *srv)
+{
+    for (size_t i = 0; i < srv->listener_count; i++)
+        uv_close((uv_handle_t *)&srv->listeners[i], NULL);
+    srv->listener_count = 0;
+    uv_run(&srv->loop, UV_RUN_NOWAIT); /* the close callbacks: the handles are reused */
+}
+
+/* Opens listeners[i] on address i at port (0: any); returns the port it got, or a libuv
+ * error (negative). */
+static int listen_one(struct server *srv, size_t i, int port)
+{
+    struct sockaddr_storage sa = srv->opt.addrs[i];
+    set_port(&sa, port);
+    uv_tcp_t *l = &srv->listeners[i];
+    int r = uv_tcp_init(&srv->loop, l);
     if (r != 0)
         return r;
-    srv->listener.data = srv;
-    r = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&sa, 0);
+    srv->listener_count++;
+    l->data = srv;
+    r = uv_tcp_bind(l, (const struct sockaddr *)&sa, 0);
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&srv->listener, LISTEN_BACKLOG, on_connection);
+        r = uv_listen((uv_stream_t *)l, LISTEN_BACKLOG, on_connection);
     int len = sizeof sa;
     if (r == 0)
-        r = uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&sa, &len);
-    if (r != 0) {
-        uv_close((uv_handle_t *)&srv->listener, NULL);
+        r = uv_tcp_getsockname(l, (struct sockaddr *)&sa, &len);
+    if (r != 0)
         return r;
-    }
-    port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+    return ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
                                           : ((struct sockaddr_in *)&sa)->sin_port);
-    printf("listening on %d\n", port);
-    fflush(stdout);
-    return 0;
+}
+
+/* One listening socket per address, all on one port. With --port 0 the first address gets
+ * a free port from the kernel and the others take the same number; when one of them has it
+ * in use already, everything is closed and another port is tried. */
+static int start_listening(struct server *srv)
+{
+    size_t n = srv->opt.addr_count;
+    srv->listeners = calloc(n, sizeof *srv->listeners);
+    if (!srv->listeners)
+        return UV_ENOMEM;
+    int r = 0, port = 0;
+    size_t i = 1;
+    for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+        port = listen_one(srv, 0, (int)srv->opt.port);
+        r = port < 0 ? port : 0;
+        for (i = 1; i < n && r == 0; i++) {
+            int got = listen_one(srv, i, port);
+            r = got < 0 ? got : 0;
+        }
+        if (r == 0) {
+            printf("listening on %d\n", port);
+            fflush(stdout);
+            return 0;
+        }
+        close_listeners(srv);
+        if (srv->opt.port != 0 || r != UV_EADDRINUSE || n == 1)
+            break;
+    }
+    size_t failed = i - 1; /* the loop stepped past the address that failed */
+    fputs("vulnserver: ", stderr);
+    print_addr(stderr, &srv->opt.addrs[failed], failed > 0 ? port : (int)srv->opt.port);
+    fprintf(stderr, ": %s\n", uv_strerror(r));
+    return r;
 }
 
 static void usage(FILE *out)
 {
     fputs("usage: vulnserver --port N --cert FILE.pem --mode vulnerable|patched|noheartbeat\n"
-          "         [--addr 127.0.0.1|::1] [--wbuf BYTES (4096)] [--style sserver|nginx]\n"
+          "         [--addr 127.0.0.1|::1]... [--addr-range 127.0.1.0-127.0.4.255]...\n"
+          "         [--wbuf BYTES (4096)] [--style sserver|nginx]\n"
           "         [--min-version ssl3|tls1.0|tls1.1|tls1.2 (ssl3)] [--max-version V (tls1.2)]\n"
-          "         [--delay-ms N (0)] [--no-heartbeat-ext]\n",
+          "         [--delay-ms N (0)] [--no-heartbeat-ext]\n"
+          "--addr and --addr-range (inclusive, IPv4) may be repeated: one listening socket per\n"
+          "address, all on the same port (--port 0: one port free on all of them, printed\n"
+          "once as \"listening on PORT\"). Default: 127.0.0.1.\n",
           out);
+}
+
+static bool add_addr(struct options *o, const struct sockaddr_storage *sa)
+{
+    if (!o->addr_given) {
+        o->addr_given = true;
+        o->addr_count = 0;
+    }
+    if (o->addr_count == MAX_ADDRS)
+        return false;
+    if (o->addr_count == o->addr_cap) {
+        size_t cap = o->addr_cap ? 2 * o->addr_cap : 16;
+        struct sockaddr_storage *grown = realloc(o->addrs, cap * sizeof *grown);
+        if (!grown)
+            return false;
+        o->addrs = grown;
+        o->addr_cap = cap;
+    }
+    o->addrs[o->addr_count++] = *sa;
+    return true;
+}
+
+static bool parse_addr(const char *arg, struct sockaddr_storage *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    return strchr(arg, ':') ? uv_ip6_addr(arg, 0, (struct sockaddr_in6 *)sa) == 0
+                            : uv_ip4_addr(arg, 0, (struct sockaddr_in *)sa) == 0;
+}
+
+/* FIRST-LAST, two IPv4 addresses, both included. */
+static bool add_addr_range(struct options *o, const char *arg)
+{
+    char first[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN];
+    const char *dash = strchr(arg, '-');
+    if (!dash || (size_t)(dash - arg) >= sizeof first || strlen(dash + 1) >= sizeof last)
+        return false;
+    memcpy(first, arg, (size_t)(dash - arg));
+    first[dash - arg] = '\0';
+    strcpy(last, dash + 1);
+    struct in_addr a, b;
+    if (inet_pton(AF_INET, first, &a) != 1 || inet_pton(AF_INET, last, &b) != 1)
+        return false;
+    uint32_t lo = ntohl(a.s_addr), hi = ntohl(b.s_addr);
+    if (lo > hi || hi - lo >= MAX_ADDRS)
+        return false;
+    for (uint64_t ip = lo; ip <= hi; ip++) {
+        struct sockaddr_storage sa = {.ss_family = AF_INET};
+        ((struct sockaddr_in *)&sa)->sin_addr.s_addr = htonl((uint32_t)ip);
+        if (!add_addr(o, &sa))
+            return false;
+    }
+    return true;
 }
 
 static bool parse_option(struct options *o, int opt, const char *arg)
 {
+    struct sockaddr_storage sa;
     unsigned long n;
     switch (opt) {
     case 'p': return hc_parse_uint(arg, 0, 65535, &n) && ((o->port = (unsigned)n), true);
-    case 'a': o->addr = arg; return true;
+    case 'a': return parse_addr(arg, &sa) && add_addr(o, &sa);
+    case 'r': return add_addr_range(o, arg);
     case 'c': o->cert = arg; return true;
     case 'w': return hc_parse_uint(arg, 0, 1 << 20, &n) && n >= 512 && ((o->wbuf = n), true);
     case 'd': return hc_parse_uint(arg, 0, 3600000, &n) && ((o->delay_ms = n), true);
@@ -880,6 +1013,7 @@ static bool parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {{"port", required_argument, NULL, 'p'},
                                              {"addr", required_argument, NULL, 'a'},
+                                             {"addr-range", required_argument, NULL, 'r'},
                                              {"cert", required_argument, NULL, 'c'},
                                              {"mode", required_argument, NULL, 'm'},
                                              {"wbuf", required_argument, NULL, 'w'},
@@ -890,11 +1024,14 @@ static bool parse_args(int argc, char **argv, struct options *o)
                                              {"no-heartbeat-ext", no_argument, NULL, 'n'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    *o = (struct options){.addr = "127.0.0.1",
-                          .wbuf = 4096,
+    *o = (struct options){.wbuf = 4096,
                           .min_version = TLS_VERSION_SSL3,
                           .max_version = TLS_VERSION_TLS12,
                           .heartbeat_ext = true};
+    struct sockaddr_storage loopback;
+    if (!parse_addr("127.0.0.1", &loopback) || !add_addr(o, &loopback))
+        return false;
+    o->addr_given = false; /* the default, until an --addr or --addr-range replaces it */
     bool have_port = false, have_mode = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -928,7 +1065,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    raise_fd_limit(srv.opt.addr_count);
     if (!load_cert(&srv))
         return 2;
     fill_fake_secret();
@@ -940,12 +1077,13 @@ int main(int argc, char **argv)
     uv_signal_start(&srv.sigint, on_signal, SIGINT);
     int r = start_listening(&srv);
     if (r != 0) {
-        fprintf(stderr, "vulnserver: %s:%u: %s\n", srv.opt.addr, srv.opt.port, uv_strerror(r));
         uv_close((uv_handle_t *)&srv.sigterm, NULL);
         uv_close((uv_handle_t *)&srv.sigint, NULL);
     }
     uv_run(&srv.loop, UV_RUN_DEFAULT);
     uv_loop_close(&srv.loop);
     free(srv.cert_der);
+    free(srv.listeners);
+    free(srv.opt.addrs);
     return r == 0 ? 0 : 2;
 }
