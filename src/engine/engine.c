@@ -6,7 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <uv.h>
+
+/* File descriptors kept for what is not a probe: stdio, the loop's epoll and signal pipes,
+ * the resolver's sockets, the caller's output and resume files. */
+enum { FD_RESERVE = 32 };
 
 struct engine {
     uv_loop_t loop;
@@ -16,17 +21,33 @@ struct engine {
     void *source_ctx;
     engine_result_fn on_result;
     void *result_ctx;
-    unsigned in_flight;
+    unsigned in_flight;   /* jobs alive: slots taken, counted against concurrency */
+    unsigned concurrency; /* cfg->concurrency capped to the fd limit */
     bool source_done;
     unsigned signals;
     uv_signal_t sigint, sigterm;
-    struct job *jobs;        /* in flight, for abandoning them on a second signal */
+    struct job *jobs; /* in flight, for abandoning them on a second signal */
+    /* Jobs whose probe ended in a retryable way, waiting for a token to probe again. */
+    struct job *retry_head, *retry_tail;
+    struct pace pace;
+    uv_timer_t pace_timer; /* starts pending work when the bucket allows */
+    uv_timer_t progress_timer;
+    uint64_t started_ns;
+    struct engine_stats stats;
     uint8_t read_buf[65536]; /* shared: reads are handed to the probe at once */
+};
+
+/* What ended the last connection, for deciding on a retry. */
+enum end_cause {
+    END_OTHER,           /* refused, closed, silent after connecting...: an answer */
+    END_CONNECT_TIMEOUT, /* no SYN-ACK: maybe a lost packet */
+    END_RESET,           /* reset by the peer or a middlebox */
 };
 
 struct job {
     struct engine *eng;
     struct job *next, *prev;
+    struct job *retry_next;
     struct target target;
     char ip[INET6_ADDRSTRLEN];
     struct sockaddr_storage addr;
@@ -34,9 +55,13 @@ struct job {
     uv_timer_t timer;
     uv_tcp_t *tcp; /* current connection; old ones are closing on their own */
     bool connecting;
+    bool write_reset; /* a write on the current connection failed: it was reset */
     bool resolving;
     bool reported;
     bool resolve_failed;
+    bool got_bytes; /* during the current probe */
+    enum end_cause cause;
+    unsigned tries;        /* probes started for the target */
     unsigned open_handles; /* handles and requests holding the job; freed at zero */
     uint64_t started;
     struct probe *probe;
@@ -50,6 +75,7 @@ struct write_req {
 
 static void start_jobs(struct engine *eng);
 static void job_step(struct job *j);
+static void on_pace(uv_timer_t *t);
 
 /* ---- freeing: a handle is given back only in its close callback (libuv rules) ---- */
 
@@ -109,6 +135,14 @@ static const char *sni_sent(const struct job *j, const struct probe_result *r)
     return j->eng->cfg->sni_override ? j->eng->cfg->sni_override : j->target.host;
 }
 
+/* Every result goes through here: the statistics count what the caller was given. */
+static void deliver(struct engine *eng, const struct engine_outcome *o)
+{
+    eng->stats.done++;
+    eng->stats.verdicts[o->result->verdict]++;
+    eng->on_result(eng->result_ctx, o);
+}
+
 static void report(struct job *j, const struct probe_result *r)
 {
     struct engine_outcome o = {
@@ -117,10 +151,11 @@ static void report(struct job *j, const struct probe_result *r)
         .sni = sni_sent(j, r),
         .resolve_failed = j->resolve_failed,
         .elapsed_ms = (uint32_t)(uv_now(&j->eng->loop) - j->started),
+        .tries = j->tries,
         .result = r,
     };
     j->reported = true;
-    j->eng->on_result(j->eng->result_ctx, &o);
+    deliver(j->eng, &o);
 }
 
 static void report_failure(struct job *j, enum probe_verdict v, const char *why)
@@ -133,9 +168,13 @@ static void report_failure(struct job *j, enum probe_verdict v, const char *why)
 
 /* ---- I/O ---- */
 
+/* A failed write shows up on the read side too, but a reset the write saw first (it takes
+ * the socket's pending error) is only an EOF there: remember it for should_retry. */
 static void on_written(uv_write_t *req, int status)
 {
-    (void)status; /* a failed write shows up as an error or EOF on the read side */
+    struct job *j = req->handle->data;
+    if ((uv_tcp_t *)req->handle == j->tcp && (status == UV_ECONNRESET || status == UV_EPIPE))
+        j->write_reset = true;
     free(req->data);
 }
 
@@ -172,9 +211,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     uint64_t now = uv_now(&j->eng->loop);
     if (n > 0) {
+        j->got_bytes = true;
         probe_on_data(j->probe, now, (const uint8_t *)buf->base, (size_t)n);
     } else {
         uv_read_stop(s);
+        j->cause = n == UV_ECONNRESET || j->write_reset ? END_RESET : END_OTHER;
         probe_on_closed(j->probe, now, n != UV_EOF);
     }
     job_step(j);
@@ -190,6 +231,10 @@ static void on_connect(uv_connect_t *req, int status)
     j->connecting = false;
     uint64_t now = uv_now(&j->eng->loop);
     if (status < 0) {
+        /* A reset can beat the connect callback; a refusal is the host's answer. */
+        j->cause = status == UV_ETIMEDOUT    ? END_CONNECT_TIMEOUT
+                   : status == UV_ECONNRESET ? END_RESET
+                                             : END_OTHER;
         probe_on_connect_failed(j->probe, now, uv_strerror(status));
     } else {
         uv_tcp_nodelay(tcp, 1); /* the probe and the follow-up must leave as separate writes */
@@ -208,6 +253,7 @@ static void start_connect(struct job *j)
     if (rc != 0) {
         free(tcp);
         free(req);
+        j->cause = END_OTHER;
         probe_on_connect_failed(j->probe, uv_now(&j->eng->loop), uv_strerror(rc));
         return;
     }
@@ -215,10 +261,12 @@ static void start_connect(struct job *j)
     j->tcp = tcp;
     j->open_handles++;
     j->connecting = true;
+    j->write_reset = false;
     rc = uv_tcp_connect(req, tcp, (const struct sockaddr *)&j->addr, on_connect);
     if (rc != 0) {
         free(req);
         close_tcp(j);
+        j->cause = END_OTHER;
         probe_on_connect_failed(j->probe, uv_now(&j->eng->loop), uv_strerror(rc));
     }
 }
@@ -226,8 +274,38 @@ static void start_connect(struct job *j)
 static void on_timer(uv_timer_t *t)
 {
     struct job *j = t->data;
+    /* Still connecting when the deadline passes: no SYN-ACK. Connected: the host answered. */
+    j->cause = j->connecting ? END_CONNECT_TIMEOUT : END_OTHER;
     probe_on_tick(j->probe, uv_now(&j->eng->loop));
     job_step(j);
+}
+
+/* No byte at all means the probe learnt nothing about the server: a connection that got no
+ * SYN-ACK or was reset is worth another try (and such a probe can only have ended
+ * unreachable or inconclusive). After a first signal no new probe starts. */
+static bool should_retry(const struct job *j)
+{
+    const struct engine *eng = j->eng;
+    if (j->tries > eng->cfg->retries || eng->signals > 0 || j->got_bytes)
+        return false;
+    return j->cause == END_CONNECT_TIMEOUT || j->cause == END_RESET;
+}
+
+/* The job keeps its slot and its old probe (whose result is reported if no retry starts);
+ * the pace timer starts the new probe when a token is there. */
+static void schedule_retry(struct job *j)
+{
+    struct engine *eng = j->eng;
+    close_tcp(j);
+    uv_timer_stop(&j->timer);
+    j->retry_next = NULL;
+    if (eng->retry_tail)
+        eng->retry_tail->retry_next = j;
+    else
+        eng->retry_head = j;
+    eng->retry_tail = j;
+    if (!uv_is_active((uv_handle_t *)&eng->pace_timer))
+        uv_timer_start(&eng->pace_timer, on_pace, 0, 0);
 }
 
 /* After every event: write what the probe wants sent, (re)connect, re-arm the timer. */
@@ -237,6 +315,10 @@ static void job_step(struct job *j)
         write_output(j);
         enum probe_state st = probe_state(j->probe);
         if (st == PROBE_DONE) {
+            if (should_retry(j)) {
+                schedule_retry(j);
+                return;
+            }
             if (!j->reported)
                 report(j, probe_result(j->probe));
             job_close(j);
@@ -268,6 +350,9 @@ static void start_probe(struct job *j)
         .followup_ms = cfg->followup_ms,
         .max_version = cfg->max_version,
     };
+    j->tries++;
+    j->got_bytes = false;
+    j->cause = END_OTHER;
     hc_result r = probe_new(&pc, uv_now(&eng->loop), &j->probe);
     if (!hc_ok(r)) {
         report_failure(j, PROBE_INCONCLUSIVE, hc_error_message(r.error));
@@ -339,11 +424,12 @@ static void resolve(struct job *j)
 
 static void job_start(struct engine *eng, const struct target *t)
 {
+    eng->stats.started++;
     struct job *j = calloc(1, sizeof *j);
     if (!j) {
         struct probe_result failed = {.verdict = PROBE_INCONCLUSIVE, .reason = "out of memory"};
         struct engine_outcome o = {.target = t, .ip = "", .result = &failed};
-        eng->on_result(eng->result_ctx, &o);
+        deliver(eng, &o);
         return;
     }
     j->eng = eng;
@@ -370,20 +456,93 @@ static void job_start(struct engine *eng, const struct target *t)
     start_probe(j);
 }
 
+/* ---- pacing: new probes start only when a slot is free and the bucket has a token ---- */
+
+static struct job *pop_retry(struct engine *eng)
+{
+    struct job *j = eng->retry_head;
+    eng->retry_head = j->retry_next;
+    if (!eng->retry_head)
+        eng->retry_tail = NULL;
+    j->retry_next = NULL;
+    return j;
+}
+
+static void retry_probe(struct job *j)
+{
+    j->eng->stats.retries++;
+    probe_free(j->probe);
+    j->probe = NULL;
+    start_probe(j); /* a fresh probe: a fresh deadline */
+}
+
+static bool wants_target(const struct engine *eng)
+{
+    return !eng->source_done && eng->signals == 0 && eng->in_flight < eng->concurrency;
+}
+
+static void close_engine_handles(struct engine *eng)
+{
+    uv_close((uv_handle_t *)&eng->sigint, NULL);
+    uv_close((uv_handle_t *)&eng->sigterm, NULL);
+    uv_close((uv_handle_t *)&eng->pace_timer, NULL);
+    uv_close((uv_handle_t *)&eng->progress_timer, NULL);
+}
+
+/* Retries first: their targets were taken long ago and hold a slot already. */
 static void start_jobs(struct engine *eng)
 {
-    while (!eng->source_done && eng->signals == 0 && eng->in_flight < eng->cfg->concurrency) {
+    uint64_t now = uv_hrtime();
+    while (eng->retry_head && pace_take(&eng->pace, now))
+        retry_probe(pop_retry(eng));
+    while (wants_target(eng) && pace_take(&eng->pace, now)) {
         struct target t;
         if (!eng->source(eng->source_ctx, &t)) {
-            eng->source_done = true;
+            eng->source_done = true; /* the token is lost: only once, at the end */
             break;
         }
         job_start(eng, &t);
     }
+    bool waiting = eng->retry_head || wants_target(eng);
+    if (waiting && !uv_is_active((uv_handle_t *)&eng->pace_timer)) {
+        uint64_t ms = (pace_wait_ns(&eng->pace, uv_hrtime()) + 999999) / 1000000;
+        uv_timer_start(&eng->pace_timer, on_pace, ms ? ms : 1, 0);
+    }
     bool finished = eng->source_done || eng->signals;
-    if (finished && eng->in_flight == 0 && !uv_is_closing((uv_handle_t *)&eng->sigint)) {
-        uv_close((uv_handle_t *)&eng->sigint, NULL);
-        uv_close((uv_handle_t *)&eng->sigterm, NULL);
+    if (finished && eng->in_flight == 0 && !uv_is_closing((uv_handle_t *)&eng->sigint))
+        close_engine_handles(eng);
+}
+
+static void on_pace(uv_timer_t *t) { start_jobs(t->data); }
+
+/* ---- progress and statistics ---- */
+
+static void stats_now(const struct engine *eng, struct engine_stats *s)
+{
+    *s = eng->stats;
+    s->in_flight = s->started - s->done;
+    s->elapsed_ms = (uv_hrtime() - eng->started_ns) / 1000000;
+    s->rate = s->elapsed_ms ? (double)s->done * 1000.0 / (double)s->elapsed_ms : 0.0;
+    s->concurrency = eng->concurrency;
+}
+
+static void on_progress(uv_timer_t *t)
+{
+    struct engine *eng = t->data;
+    struct engine_stats s;
+    stats_now(eng, &s);
+    eng->cfg->progress(eng->cfg->progress_ctx, &s);
+}
+
+/* ---- signals ---- */
+
+/* A first signal ends the wait of the targets queued for a retry: their last result. */
+static void report_retries(struct engine *eng)
+{
+    while (eng->retry_head) {
+        struct job *j = pop_retry(eng);
+        report(j, probe_result(j->probe));
+        job_close(j);
     }
 }
 
@@ -393,9 +552,11 @@ static void on_signal(uv_signal_t *s, int signum)
     (void)signum;
     struct engine *eng = s->data;
     if (++eng->signals == 1) {
+        report_retries(eng);
         start_jobs(eng);
         return;
     }
+    eng->retry_head = eng->retry_tail = NULL; /* they are in eng->jobs too */
     for (struct job *j = eng->jobs, *next; j; j = next) {
         next = j->next;
         j->reported = true;
@@ -405,8 +566,43 @@ static void on_signal(uv_signal_t *s, int signum)
     }
 }
 
-hc_result engine_run(const struct engine_config *cfg, engine_source_fn source, void *source_ctx,
-                     engine_result_fn on_result, void *result_ctx, bool *interrupted)
+/* ---- running ---- */
+
+/* Each probe in flight holds one socket: raise the soft limit when the concurrency needs
+ * it (up to the hard one, which needs no privilege), and cap the concurrency to what fits. */
+static unsigned fit_fd_limit(unsigned wanted)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return wanted;
+    if (rl.rlim_cur < (rlim_t)wanted + FD_RESERVE && rl.rlim_cur < rl.rlim_max) {
+        struct rlimit raised = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl = raised;
+        if (rl.rlim_cur == RLIM_INFINITY)
+            return wanted;
+    }
+    rlim_t room = rl.rlim_cur > FD_RESERVE + 1 ? rl.rlim_cur - FD_RESERVE : 1;
+    return room < wanted ? (unsigned)room : wanted;
+}
+
+static void init_handles(struct engine *eng)
+{
+    uv_signal_init(&eng->loop, &eng->sigint);
+    uv_signal_init(&eng->loop, &eng->sigterm);
+    eng->sigint.data = eng->sigterm.data = eng;
+    uv_signal_start(&eng->sigint, on_signal, SIGINT);
+    uv_signal_start(&eng->sigterm, on_signal, SIGTERM);
+    uv_timer_init(&eng->loop, &eng->pace_timer);
+    uv_timer_init(&eng->loop, &eng->progress_timer);
+    eng->pace_timer.data = eng->progress_timer.data = eng;
+    if (eng->cfg->progress)
+        uv_timer_start(&eng->progress_timer, on_progress, ENGINE_PROGRESS_MS, ENGINE_PROGRESS_MS);
+}
+
+hc_result engine_run_stats(const struct engine_config *cfg, engine_source_fn source,
+                           void *source_ctx, engine_result_fn on_result, void *result_ctx,
+                           bool *interrupted, struct engine_stats *stats)
 {
     HC_ENSURE(cfg->concurrency > 0, HC_ERR_USAGE);
     /* A server that resets while we write must not kill the scan: libuv leaves SIGPIPE on. */
@@ -424,16 +620,23 @@ hc_result engine_run(const struct engine_config *cfg, engine_source_fn source, v
     eng->source_ctx = source_ctx;
     eng->on_result = on_result;
     eng->result_ctx = result_ctx;
-    uv_signal_init(&eng->loop, &eng->sigint);
-    uv_signal_init(&eng->loop, &eng->sigterm);
-    eng->sigint.data = eng->sigterm.data = eng;
-    uv_signal_start(&eng->sigint, on_signal, SIGINT);
-    uv_signal_start(&eng->sigterm, on_signal, SIGTERM);
+    eng->concurrency = fit_fd_limit(cfg->concurrency);
+    eng->started_ns = uv_hrtime();
+    pace_init(&eng->pace, cfg->rate, eng->started_ns);
+    init_handles(eng);
     start_jobs(eng);
     uv_run(&eng->loop, UV_RUN_DEFAULT);
     *interrupted = eng->signals > 0;
+    if (stats)
+        stats_now(eng, stats);
     int rc = uv_loop_close(&eng->loop);
     probe_kit_free(eng->kit);
     free(eng);
     return rc == 0 ? HC_SUCCESS : HC_RESULT(HC_ERR_LOOP);
+}
+
+hc_result engine_run(const struct engine_config *cfg, engine_source_fn source, void *source_ctx,
+                     engine_result_fn on_result, void *result_ctx, bool *interrupted)
+{
+    return engine_run_stats(cfg, source, source_ctx, on_result, result_ctx, interrupted, NULL);
 }

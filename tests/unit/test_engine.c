@@ -6,15 +6,40 @@
 #include "support/scripted_server.h"
 #include "tls/tls.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
 
 /* ---- running the engine ---- */
 
@@ -339,6 +364,459 @@ static void test_interrupted_twice(void **state)
     assert_true(t1.tv_sec - t0.tv_sec < 2);
 }
 
+/* ---- many targets: a counting source, our own listeners, the process's resources ---- */
+
+struct bulk {
+    uint16_t port;
+    size_t count, next, results;
+    size_t verdicts[ENGINE_VERDICTS];
+    unsigned min_tries, max_tries;
+    struct outcome last;
+};
+
+static bool bulk_source(void *ctx, struct target *t)
+{
+    struct bulk *b = ctx;
+    if (b->next >= b->count)
+        return false;
+    memset(t, 0, sizeof *t);
+    snprintf(t->spec, sizeof t->spec, "t%zu", b->next++);
+    snprintf(t->host, sizeof t->host, "127.0.0.1");
+    t->port = b->port;
+    t->family = AF_INET;
+    return true;
+}
+
+static void bulk_result(void *ctx, const struct engine_outcome *o)
+{
+    struct bulk *b = ctx;
+    assert_true(b->results < b->next); /* once per target taken */
+    b->results++;
+    b->verdicts[o->result->verdict]++;
+    if (b->results == 1 || o->tries < b->min_tries)
+        b->min_tries = o->tries;
+    if (o->tries > b->max_tries)
+        b->max_tries = o->tries;
+    snprintf(b->last.spec, sizeof b->last.spec, "%s", o->target->spec);
+    b->last.elapsed_ms = o->elapsed_ms;
+    b->last.result = *o->result;
+    b->last.result.leak = NULL;
+}
+
+static struct engine_stats run_bulk(const struct engine_config *cfg, struct bulk *b)
+{
+    struct engine_stats st;
+    bool interrupted;
+    assert_success(engine_run_stats(cfg, bulk_source, b, bulk_result, b, &interrupted, &st));
+    assert_false(interrupted);
+    assert_int_equal(b->results, b->count);
+    assert_int_equal(st.started, b->count);
+    assert_int_equal(st.done, b->count);
+    assert_int_equal(st.in_flight, 0);
+    return st;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static int listen_loopback(int backlog, uint16_t *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, backlog), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A listener thread that notes when each connection arrives, then answers a banner (not
+ * TLS: one connection decides) or resets it before any byte. */
+enum { STAMPS_MAX = 256 };
+
+struct stamper {
+    int listener;
+    uint16_t port;
+    bool reset;
+    pthread_t thread;
+    atomic_bool stop;
+    atomic_int accepted;
+    uint64_t at_ms[STAMPS_MAX];
+};
+
+static void *stamper_main(void *arg)
+{
+    struct stamper *s = arg;
+    static const char banner[] = "500 OOPS: not a TLS server\r\n";
+    while (!atomic_load(&s->stop)) {
+        struct pollfd p = {.fd = s->listener, .events = POLLIN};
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        int fd = accept(s->listener, NULL, NULL);
+        if (fd < 0)
+            continue;
+        int n = atomic_fetch_add(&s->accepted, 1);
+        if (n < STAMPS_MAX)
+            s->at_ms[n] = now_ms();
+        if (s->reset) {
+            struct linger hard = {.l_onoff = 1, .l_linger = 0}; /* close sends RST */
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+        } else {
+            assert_true(write(fd, banner, sizeof banner - 1) > 0);
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static void stamper_start(struct stamper *s, bool reset)
+{
+    memset(s, 0, sizeof *s);
+    s->reset = reset;
+    s->listener = listen_loopback(SOMAXCONN, &s->port);
+    assert_int_equal(pthread_create(&s->thread, NULL, stamper_main, s), 0);
+}
+
+static void stamper_stop(struct stamper *s)
+{
+    atomic_store(&s->stop, true);
+    pthread_join(s->thread, NULL);
+    close(s->listener);
+}
+
+/* A listener whose accept queue is full (backlog 0, one connection never accepted): the
+ * kernel drops further SYNs, so a connect gets no SYN-ACK, like a lost packet. */
+struct blackhole {
+    int listener, filler;
+    uint16_t port;
+};
+
+static void blackhole_open(struct blackhole *h)
+{
+    h->listener = listen_loopback(0, &h->port);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons(h->port)};
+    h->filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(h->filler, (struct sockaddr *)&a, sizeof a), 0);
+}
+
+static void blackhole_close(struct blackhole *h)
+{
+    close(h->filler);
+    close(h->listener);
+}
+
+struct progress_log {
+    unsigned calls;
+    uint64_t last_done, last_elapsed_ms;
+    bool monotonic;
+};
+
+static void on_progress(void *ctx, const struct engine_stats *st)
+{
+    struct progress_log *p = ctx;
+    if (st->done < p->last_done || st->elapsed_ms < p->last_elapsed_ms ||
+        st->in_flight != st->started - st->done)
+        p->monotonic = false;
+    p->calls++;
+    p->last_done = st->done;
+    p->last_elapsed_ms = st->elapsed_ms;
+}
+
+/* --rate 100: 200 connections take about 2 s, evenly: no 100 ms window holds more than
+ * twice its share (10), whatever the concurrency allows. Progress comes every 250 ms. */
+static void test_rate_is_smooth(void **state)
+{
+    (void)state;
+    struct stamper s;
+    stamper_start(&s, false);
+    struct bulk b = {.port = s.port, .count = 200};
+    struct progress_log log = {.monotonic = true};
+    struct engine_config cfg = default_config();
+    cfg.concurrency = 1000;
+    cfg.rate = 100;
+    cfg.progress = on_progress;
+    cfg.progress_ctx = &log;
+    uint64_t t0 = now_ms();
+    struct engine_stats st = run_bulk(&cfg, &b);
+    uint64_t took = now_ms() - t0;
+    stamper_stop(&s);
+    assert_int_equal(atomic_load(&s.accepted), 200);
+    assert_int_equal(b.verdicts[PROBE_NOT_TLS], 200);
+    uint64_t span = s.at_ms[199] - s.at_ms[0];
+    print_message("rate 100: 200 connections over %llu ms, run %llu ms, %.1f/s\n",
+                  (unsigned long long)span, (unsigned long long)took, st.rate);
+    assert_true(span >= 1850 && span <= 2400);
+    unsigned worst = 0;
+    for (size_t i = 0; i < 200; i++) {
+        unsigned in_window = 0;
+        for (size_t k = i; k < 200 && s.at_ms[k] < s.at_ms[i] + 100; k++)
+            in_window++;
+        worst = in_window > worst ? in_window : worst;
+    }
+    print_message("rate 100: at most %u connections in a 100 ms window\n", worst);
+    assert_true(worst <= 20);
+    assert_true(st.rate > 70 && st.rate < 110);
+    assert_int_equal(st.concurrency, 1000);
+    assert_true(log.monotonic);
+    assert_true(log.calls >= 5 && log.calls <= 12);
+}
+
+static struct outcome probe_blackhole(unsigned retries, uint32_t timeout_ms,
+                                      struct engine_stats *st)
+{
+    struct blackhole h;
+    blackhole_open(&h);
+    struct bulk b = {.port = h.port, .count = 1};
+    struct engine_config cfg = default_config();
+    cfg.timeout_ms = timeout_ms;
+    cfg.retries = retries;
+    *st = run_bulk(&cfg, &b);
+    blackhole_close(&h);
+    assert_int_equal(b.min_tries, retries + 1);
+    return b.last;
+}
+
+/* No SYN-ACK: retried, each try with a fresh deadline; reported once. */
+static void test_retry_connect_timeout(void **state)
+{
+    (void)state;
+    struct engine_stats st;
+    struct outcome o = probe_blackhole(2, 200, &st);
+    assert_int_equal(o.result.verdict, PROBE_UNREACHABLE);
+    assert_string_equal(o.result.reason, "no connection within 0.2s");
+    assert_true(o.elapsed_ms >= 590 && o.elapsed_ms < 1500);
+    assert_int_equal(st.retries, 2);
+    assert_int_equal(st.verdicts[PROBE_UNREACHABLE], 1);
+    o = probe_blackhole(0, 200, &st); /* the default: one try */
+    assert_true(o.elapsed_ms < 590);
+    assert_int_equal(st.retries, 0);
+}
+
+/* Reset before any byte (the probe itself falls back through the versions first). */
+static void test_retry_reset_before_bytes(void **state)
+{
+    (void)state;
+    struct stamper s;
+    stamper_start(&s, true);
+    struct bulk b = {.port = s.port, .count = 1};
+    struct engine_config cfg = default_config();
+    cfg.retries = 1;
+    struct engine_stats st = run_bulk(&cfg, &b);
+    stamper_stop(&s);
+    assert_int_equal(b.max_tries, 2);
+    assert_int_equal(st.retries, 1);
+    assert_true(b.last.result.verdict == PROBE_INCONCLUSIVE ||
+                b.last.result.verdict == PROBE_UNREACHABLE);
+    assert_true(atomic_load(&s.accepted) >= 2);
+}
+
+/* A refusal is an answer; so is a server that accepted and stayed silent. */
+static void test_no_retry_when_answered(void **state)
+{
+    (void)state;
+    struct engine_config cfg = default_config();
+    cfg.retries = 3;
+    cfg.timeout_ms = 300;
+    struct bulk b = {.port = refused_port(), .count = 1};
+    struct engine_stats st = run_bulk(&cfg, &b);
+    assert_int_equal(b.max_tries, 1);
+    assert_int_equal(st.retries, 0);
+    assert_string_equal(b.last.result.reason, "connection refused");
+    struct scripted_server s;
+    scripted_server_start(&s, SRV_SILENT, false);
+    struct bulk silent = {.port = s.port, .count = 1};
+    st = run_bulk(&cfg, &silent);
+    scripted_server_stop(&s);
+    assert_int_equal(silent.max_tries, 1);
+    assert_int_equal(st.retries, 0);
+    assert_int_equal(silent.last.result.verdict, PROBE_INCONCLUSIVE);
+    assert_int_equal(atomic_load(&s.connections), 1);
+}
+
+/* The final statistics count every verdict the caller was given. */
+static void test_stats_per_verdict(void **state)
+{
+    (void)state;
+    struct scripted_server s;
+    scripted_server_start(&s, SRV_VULNERABLE, false);
+    uint16_t closed = refused_port();
+    struct run r = {0};
+    for (int i = 0; i < 5; i++)
+        add_target(&r, "t", i % 2 ? closed : s.port);
+    struct engine_config cfg = default_config();
+    struct engine_stats st;
+    assert_success(engine_run_stats(&cfg, source, &r, on_result, &r, &r.interrupted, &st));
+    scripted_server_stop(&s);
+    assert_int_equal(st.started, 5);
+    assert_int_equal(st.done, 5);
+    assert_int_equal(st.in_flight, 0);
+    assert_int_equal(st.verdicts[PROBE_VULNERABLE], 3);
+    assert_int_equal(st.verdicts[PROBE_UNREACHABLE], 2);
+    assert_int_equal(st.verdicts[PROBE_PATCHED] + st.verdicts[PROBE_NOT_TLS], 0);
+    assert_int_equal(st.concurrency, 4);
+    assert_true(st.elapsed_ms < 2000);
+}
+
+static void *send_one_sigint(void *arg)
+{
+    struct timespec wait = {.tv_nsec = *(long *)arg * 1000 * 1000};
+    nanosleep(&wait, NULL);
+    kill(getpid(), SIGINT);
+    return NULL;
+}
+
+/* A first SIGINT lets the try in flight end, starts no retry, and reports the target. */
+static void test_interrupt_stops_retries(void **state)
+{
+    (void)state;
+    struct blackhole h;
+    blackhole_open(&h);
+    struct bulk b = {.port = h.port, .count = 3};
+    struct engine_config cfg = default_config();
+    cfg.concurrency = 1;
+    cfg.timeout_ms = 300;
+    cfg.retries = 10;
+    pthread_t killer;
+    long after_ms = 450;
+    assert_int_equal(pthread_create(&killer, NULL, send_one_sigint, &after_ms), 0);
+    struct engine_stats st;
+    bool interrupted;
+    uint64_t t0 = now_ms();
+    assert_success(engine_run_stats(&cfg, bulk_source, &b, bulk_result, &b, &interrupted, &st));
+    uint64_t took = now_ms() - t0;
+    pthread_join(killer, NULL);
+    blackhole_close(&h);
+    assert_true(interrupted);
+    assert_int_equal(b.next, 1);
+    assert_int_equal(b.results, 1);
+    assert_true(b.max_tries >= 1 && b.max_tries <= 3);
+    assert_int_equal(st.retries, b.max_tries - 1);
+    assert_true(took < 1500);
+}
+
+static unsigned effective_concurrency(unsigned wanted)
+{
+    struct engine_config cfg = default_config();
+    cfg.concurrency = wanted;
+    struct run r = {0};
+    struct engine_stats st;
+    bool interrupted;
+    if (!hc_ok(engine_run_stats(&cfg, source, &r, on_result, &r, &interrupted, &st)))
+        return 0;
+    return st.concurrency;
+}
+
+/* Checks in a child process (a lowered hard limit cannot be raised again); 0 when all hold.
+ * Valgrind emulates RLIMIT_NOFILE and refuses to change the hard limit: only the raise of
+ * the soft limit is checked there. */
+static int fd_limit_child(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1;
+    rlim_t hard = RUNNING_ON_VALGRIND ? rl.rlim_max : 200;
+    rl = (struct rlimit){.rlim_cur = 100, .rlim_max = hard};
+    if (hard == RLIM_INFINITY || setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 2;
+    /* The soft limit is raised to the hard one, and hard - 32 probes fit. */
+    if (effective_concurrency(1000000) != hard - 32 || getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+        rl.rlim_cur != hard)
+        return 3;
+    if (effective_concurrency(10) != 10) /* fits: unchanged */
+        return 4;
+    if (RUNNING_ON_VALGRIND)
+        return 0;
+    rl.rlim_cur = rl.rlim_max = 100;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || effective_concurrency(1000) != 68)
+        return 5;
+    return 0;
+}
+
+static void test_concurrency_fits_fd_limit(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(fd_limit_child());
+    int status = 0;
+    for (int waited = 0; waited < 200; waited++) { /* at most 10 s */
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+        struct timespec wait = {.tv_nsec = 50 * 1000 * 1000};
+        nanosleep(&wait, NULL);
+        if (waited == 199) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+        }
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static long rss_kb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%ld %ld", &pages, &resident), 2);
+    fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* ASan's quarantine and valgrind's free list keep freed memory on purpose: there the RSS
+ * says nothing, and the tool itself reports leaks. */
+static bool rss_tells_growth(void) { return !UNDER_ASAN && !RUNNING_ON_VALGRIND; }
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Memory follows the probes in flight, not the targets: 5000 refused targets at
+ * concurrency 1000 leave the RSS where it was, and no descriptor open. */
+static void test_many_targets_no_growth(void **state)
+{
+    (void)state;
+    struct engine_config cfg = default_config();
+    cfg.concurrency = 1000;
+    long rss_start = rss_kb();
+    int fds_start = open_fds();
+    struct bulk warm = {.port = refused_port(), .count = 5000};
+    (void)run_bulk(&cfg, &warm); /* the allocator's arenas reach their working size */
+    long rss0 = rss_kb();
+    int fds0 = open_fds();
+    struct bulk b = {.port = warm.port, .count = 5000};
+    uint64_t t0 = now_ms();
+    (void)run_bulk(&cfg, &b);
+    uint64_t took = now_ms() - t0;
+    long rss1 = rss_kb();
+    int fds1 = open_fds();
+    print_message("5000 refused targets at concurrency 1000: %llu ms; RSS %ld KB at first, "
+                  "%ld -> %ld KB around the second run; fds %d -> %d\n",
+                  (unsigned long long)took, rss_start, rss0, rss1, fds0, fds1);
+    assert_int_equal(b.verdicts[PROBE_UNREACHABLE], 5000);
+    assert_int_equal(fds0, fds_start);
+    assert_int_equal(fds1, fds_start);
+    if (rss_tells_growth())
+        assert_true(rss1 - rss0 < 4 * 1024);
+    assert_true(took < 10000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +833,14 @@ int main(void)
         cmocka_unit_test(test_concurrent_targets),
         cmocka_unit_test(test_no_targets_and_bad_config),
         cmocka_unit_test(test_interrupted_twice),
+        cmocka_unit_test(test_rate_is_smooth),
+        cmocka_unit_test(test_retry_connect_timeout),
+        cmocka_unit_test(test_retry_reset_before_bytes),
+        cmocka_unit_test(test_no_retry_when_answered),
+        cmocka_unit_test(test_stats_per_verdict),
+        cmocka_unit_test(test_interrupt_stops_retries),
+        cmocka_unit_test(test_concurrency_fits_fd_limit),
+        cmocka_unit_test(test_many_targets_no_growth),
     };
     return cmocka_run_group_tests(tests, scripted_server_make_cert, scripted_server_free_cert);
 }
