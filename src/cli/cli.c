@@ -2,6 +2,7 @@
 
 #include "host/host.h"
 #include "scan/scan.h"
+#include "targets/targets.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -63,14 +64,25 @@ static const char scan_usage[] =
     "\n"
     "Probes each TLS server for Heartbleed with a heartbeat that reads none of its memory:\n"
     "16381 bytes that claim exactly their own length, without padding. A vulnerable OpenSSL\n"
-    "echoes them; a patched one drops them. Targets are probed concurrently.\n"
+    "echoes them; a patched one drops them. Thousands of targets are probed at once.\n"
     "\n"
-    "Targets: host, host:port, [IPv6]:port, IPv4 or IPv6 address (default port 443).\n"
+    "Targets: host, host:port, [IPv6]:port, IPv4/IPv6 addresses, networks (10.0.0.0/16,\n"
+    "2001:db8::/120), ranges (10.0.0.1-10.0.3.255, 10.0.0.1-20), '-' for standard input.\n"
+    "Networks and ranges are visited in a random order, in constant memory.\n"
     "\n"
-    "Options:\n"
-    "  -p, --port N          default port for targets without one (443)\n"
+    "Targets:\n"
+    "  -p, --port PORTS      ports for addresses without one: 443,8443,9000-9010 (443)\n"
+    "  -iL, --input-list F   targets from a file, one per line (zmap output works); repeatable\n"
+    "      --exclude SPEC    never probe these addresses (address, network, range); repeatable\n"
+    "      --exclude-file F  the same, one per line\n"
+    "      --shard I/N       probe part I of N disjoint parts (needs --seed)\n"
+    "      --seed N          the order of the space (random by default)\n"
+    "      --dry-run         print the targets, probe nothing\n"
+    "Probing:\n"
     "  -t, --timeout SEC     deadline per target, every attempt included (5)\n"
-    "  -c, --concurrency N   targets probed at once (default fits the open-file limit)\n"
+    "  -c, --concurrency N   targets probed at once (1024, fitted to the open-file limit)\n"
+    "      --rate N          new connections per second, smooth (0: unlimited, the default)\n"
+    "      --retries N       retry targets whose connection was lost before any reply (0)\n"
     "      --max-version V   highest version offered first: tls1.2 (default), tls1.1,\n"
     "                        tls1.0, ssl3; lower ones are tried when the server refuses\n"
     "      --sni NAME        send this server name to every target\n"
@@ -80,9 +92,13 @@ static const char scan_usage[] =
     "      --dump FILE       write the leaked bytes to FILE (mode 0600); needs --leak\n"
     "      --confirm         prove the over-read itself with a one-byte over-read (for\n"
     "                        stacks that skip the padding check but bound the copy)\n"
-    "  -j, --json            JSON Lines, one object per target (docs/json.md)\n"
+    "Output:\n"
+    "  -j, --json            JSON Lines on stdout, one object per target (docs/json.md)\n"
+    "  -o, --output FILE     also write every result to FILE as JSON Lines\n"
+    "      --resume FILE     skip the targets FILE already holds, append the rest to it\n"
     "  -v, --verbose         evidence under each result: TLS, alert, certificate\n"
-    "  -q, --quiet           no summary line\n"
+    "  -q, --quiet           no summary, no progress line\n"
+    "      --no-progress     no progress line on a terminal\n"
     "      --color WHEN      auto (default: on a terminal), always, never\n"
     "  -h, --help            this help\n"
     "\n"
@@ -112,15 +128,8 @@ static bool parse_seconds(const char *s, uint32_t *ms)
     return true;
 }
 
-/* Each probe holds one socket; leave room for stdio, the dump file and libuv's own fds. */
-static unsigned default_concurrency(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-        return 256;
-    unsigned long room = rl.rlim_cur > 64 ? (unsigned long)rl.rlim_cur - 32 : 16;
-    return room < 256 ? (unsigned)room : 256;
-}
+/* The engine fits this to the open-file limit, after raising that limit when it may. */
+enum { DEFAULT_CONCURRENCY = 1024 };
 
 enum {
     OPT_MAX_VERSION = 256,
@@ -130,6 +139,16 @@ enum {
     OPT_DUMP,
     OPT_CONFIRM,
     OPT_COLOR,
+    OPT_INPUT_LIST,
+    OPT_EXCLUDE,
+    OPT_EXCLUDE_FILE,
+    OPT_SHARD,
+    OPT_SEED,
+    OPT_DRY_RUN,
+    OPT_RATE,
+    OPT_RETRIES,
+    OPT_RESUME,
+    OPT_NO_PROGRESS,
 };
 
 static const struct option scan_long_options[] = {
@@ -146,12 +165,29 @@ static const struct option scan_long_options[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"color", required_argument, NULL, OPT_COLOR},
+    {"input-list", required_argument, NULL, OPT_INPUT_LIST},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"output", required_argument, NULL, 'o'},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
+/* Repeatable options collect their argv strings here (at most argc of each). */
+struct scan_lists {
+    char **inputs, **excludes, **exclude_files;
+};
+
 struct scan_cli {
     struct scan_options opt;
+    struct scan_lists lists;
     const char *color;
     bool help;
     bool confirm;
@@ -169,17 +205,52 @@ static bool valid_color(const char *when)
     return !strcmp(when, "auto") || !strcmp(when, "always") || !strcmp(when, "never");
 }
 
+/* The options of mass scanning. Returns -1 to go on, or an exit status. */
+static int scan_space_option(struct scan_cli *c, int ch, const char *arg)
+{
+    struct scan_options *o = &c->opt;
+    unsigned long v;
+    switch (ch) {
+    case OPT_INPUT_LIST: c->lists.inputs[o->input_count++] = (char *)arg; return -1;
+    case OPT_EXCLUDE: c->lists.excludes[o->exclude_count++] = (char *)arg; return -1;
+    case OPT_EXCLUDE_FILE: c->lists.exclude_files[o->exclude_file_count++] = (char *)arg; return -1;
+    case OPT_SHARD: {
+        char err[256];
+        if (!hc_ok(targets_shard_parse(arg, &o->shard_index, &o->shard_count, err, sizeof err)))
+            return usage_error("--shard: %s", err);
+        return -1;
+    }
+    case OPT_SEED:
+        if (!hc_parse_uint(arg, 0, ULONG_MAX, &v))
+            return usage_error("--seed: '%s' is not a number", arg);
+        o->seed = v;
+        o->seed_given = true;
+        return -1;
+    case OPT_DRY_RUN: o->dry_run = true; return -1;
+    case OPT_RATE:
+        if (!hc_parse_uint(arg, 0, 10000000, &v))
+            return usage_error("--rate: '%s' is not a number of connections per second", arg);
+        o->engine.rate = (uint32_t)v;
+        return -1;
+    case OPT_RETRIES:
+        if (!hc_parse_uint(arg, 0, 10, &v))
+            return usage_error("--retries: '%s' is not a number from 0 to 10", arg);
+        o->engine.retries = (unsigned)v;
+        return -1;
+    case 'o': o->output_path = arg; return -1;
+    case OPT_RESUME: o->resume_path = arg; return -1;
+    case OPT_NO_PROGRESS: o->progress = false; return -1;
+    default: return usage_error("%s", "unknown option or missing argument");
+    }
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int scan_option(struct scan_cli *c, int ch, const char *arg)
 {
     struct scan_options *o = &c->opt;
     unsigned long v;
     switch (ch) {
-    case 'p':
-        if (!hc_parse_uint(arg, 1, 65535, &v))
-            return usage_error("--port: '%s' is not a port from 1 to 65535", arg);
-        o->default_port = (uint16_t)v;
-        return -1;
+    case 'p': o->ports = arg; return -1; /* checked with the targets */
     case 't':
         if (!parse_seconds(arg, &o->engine.timeout_ms))
             return usage_error("--timeout: '%s' is not a number of seconds (0.05 to 3600)", arg);
@@ -216,45 +287,74 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
         c->color = arg;
         return -1;
     case 'h': c->help = true; return -1;
-    default: return usage_error("%s", "unknown option or missing argument");
+    default: return scan_space_option(c, ch, arg);
     }
+}
+
+/* nmap's and masscan's spelling, "-iL FILE", is not a getopt short option: renamed first. */
+static void rename_input_list(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "-iL") == 0)
+            argv[i] = "--input-list";
+}
+
+static int scan_checked(struct scan_cli *c, int argc, char **argv)
+{
+    if (c->help) {
+        fputs(scan_usage, stdout);
+        return EXIT_CLEAN;
+    }
+    struct scan_options *o = &c->opt;
+    if (optind >= argc && o->input_count == 0)
+        return usage_error("%s", "scan: no target given");
+    if (o->shard_count > 1 && !o->seed_given)
+        return usage_error("%s", "--shard needs --seed: every shard must use the same order");
+    if (o->output_path && o->resume_path)
+        return usage_error("%s", "--resume FILE appends to FILE: give it without --output");
+    if (c->confirm && !o->engine.leak_bytes)
+        o->engine.leak_bytes = 1; /* sent 16380, claimed 16381: only an over-read answers */
+    if (o->dump_path && !o->engine.leak_bytes)
+        return usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
+    o->targets = argv + optind;
+    o->target_count = (size_t)(argc - optind);
+    o->input_files = c->lists.inputs;
+    o->excludes = c->lists.excludes;
+    o->exclude_files = c->lists.exclude_files;
+    o->report.color = want_color(c->color, o->format == &report_text);
+    return scan_run(o);
 }
 
 static int scan_command(int argc, char **argv)
 {
     current_command = "scan ";
+    rename_input_list(argc, argv);
+    size_t n = (size_t)argc + 1;
     struct scan_cli c = {
-        .opt = {.default_port = 443,
+        .lists = {calloc(n, sizeof(char *)), calloc(n, sizeof(char *)), calloc(n, sizeof(char *))},
+        .opt = {.progress = true,
                 .engine = {.timeout_ms = 5000,
                            .followup_ms = 100,
                            .max_version = TLS_VERSION_TLS12,
-                           .concurrency = default_concurrency(),
+                           .concurrency = DEFAULT_CONCURRENCY,
                            .sni = true},
                 .format = &report_text},
         .color = "auto",
     };
+    int status = -1, ch;
+    if (!c.lists.inputs || !c.lists.excludes || !c.lists.exclude_files)
+        status = EXIT_ERROR;
     optind = 1;
     opterr = 1;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "p:t:c:jvqh", scan_long_options, NULL)) != -1) {
-        int status = scan_option(&c, ch, optarg);
-        if (status >= 0)
-            return status;
-    }
-    if (c.help) {
-        fputs(scan_usage, stdout);
-        return EXIT_CLEAN;
-    }
-    if (optind >= argc)
-        return usage_error("%s", "scan: no target given");
-    if (c.confirm && !c.opt.engine.leak_bytes)
-        c.opt.engine.leak_bytes = 1; /* sent 16380, claimed 16381: only an over-read answers */
-    if (c.opt.dump_path && !c.opt.engine.leak_bytes)
-        return usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
-    c.opt.targets = argv + optind;
-    c.opt.target_count = (size_t)(argc - optind);
-    c.opt.report.color = want_color(c.color, c.opt.format == &report_text);
-    return scan_run(&c.opt);
+    while (status < 0 &&
+           (ch = getopt_long(argc, argv, "p:t:c:o:jvqh", scan_long_options, NULL)) != -1)
+        status = scan_option(&c, ch, optarg);
+    if (status < 0)
+        status = scan_checked(&c, argc, argv);
+    free(c.lists.inputs);
+    free(c.lists.excludes);
+    free(c.lists.exclude_files);
+    return status;
 }
 
 enum { OPT_ROOT = 300, OPT_DEEP, OPT_PID, OPT_PROBE_ALL, OPT_NO_PROBE, OPT_HOST_COLOR };

@@ -32,6 +32,8 @@ struct report_summary {
     unsigned counts[REPORT_VERDICTS];
     unsigned total;
     double elapsed_s;
+    double rate;      /* targets per second, shown when there are several */
+    uint64_t resumed; /* skipped: already in the --resume file */
     bool interrupted;
 };
 

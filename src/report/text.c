@@ -78,14 +78,18 @@ static void text_finding(FILE *out, const struct finding *f, const struct report
 static void text_summary(FILE *out, const struct report_summary *s, const struct report_options *o)
 {
     (void)o;
-    fprintf(out, "%u target%s in %.1fs:", s->total, s->total == 1 ? "" : "s", s->elapsed_s);
-    const char *sep = " ";
+    fprintf(out, "%u target%s in %.1fs", s->total, s->total == 1 ? "" : "s", s->elapsed_s);
+    if (s->total > 1 && s->rate > 0)
+        fprintf(out, " (%.0f/s)", s->rate);
+    const char *sep = ": ";
     for (unsigned v = 0; v < REPORT_VERDICTS; v++) {
         if (!s->counts[v])
             continue;
         fprintf(out, "%s%u %s", sep, s->counts[v], probe_verdict_name((enum probe_verdict)v));
         sep = ", ";
     }
+    if (s->resumed)
+        fprintf(out, "; %llu already done before", (unsigned long long)s->resumed);
     fprintf(out, "%s\n", s->interrupted ? " (interrupted: remaining targets not probed)" : "");
     fflush(out);
 }

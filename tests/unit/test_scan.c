@@ -28,7 +28,7 @@ static struct scan_options default_options(char **targets, size_t count)
     struct scan_options o = {
         .targets = targets,
         .target_count = count,
-        .default_port = 443,
+
         .engine = {.timeout_ms = 2000,
                    .followup_ms = 100,
                    .max_version = TLS_VERSION_TLS12,

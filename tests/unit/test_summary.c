@@ -83,7 +83,7 @@ static void test_text_singular_and_empty(void **state)
 
     memset(&s, 0, sizeof s);
     text = render_summary(&report_text, &s);
-    assert_string_equal(text, "0 targets in 0.0s:\n");
+    assert_string_equal(text, "0 targets in 0.0s\n");
     free(text);
 }
 
