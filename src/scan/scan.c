@@ -226,7 +226,7 @@ static void print_summary(const struct scan *s, const struct engine_stats *st, b
     const struct scan_options *o = s->opt;
     bool text = o->format == &report_text;
     if (o->quiet || (s->summary.total <= 1 && !interrupted && !s->skipped))
-        return; /* one target: its line says it all */
+        return;                         /* one target: its line says it all */
     FILE *out = text ? stdout : stderr; /* JSON Lines on stdout carry findings only */
     struct report_summary sum = s->summary;
     sum.rate = st->rate;
