@@ -46,7 +46,18 @@ static bool valid_name(const char *s)
         if (!ok || ++label > 63)
             return false;
     }
-    return label > 0 ? s[len - 1] != '-' : s[len - 1] == '.';
+    if (label > 0 ? s[len - 1] == '-' : s[len - 1] != '.')
+        return false;
+    /* No top-level domain is numeric (RFC 3696 section 2): "10.0.0.300" is a mistyped
+     * address, not a name to send to the resolver. */
+    const char *end = s + len - (s[len - 1] == '.');
+    const char *last = end;
+    while (last > s && last[-1] != '.')
+        last--;
+    for (const char *c = last; c < end; c++)
+        if (!isdigit((unsigned char)*c))
+            return true;
+    return false;
 }
 
 static int address_family(const char *s)

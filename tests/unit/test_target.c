@@ -131,6 +131,25 @@ static void test_bad_names(void **state)
         expect_bad(bad[i]);
 }
 
+/* A numeric last label is a mistyped address, never a name (no TLD is numeric): it must not
+ * reach the resolver. Names may still start with digits. */
+static void test_numeric_last_label(void **state)
+{
+    (void)state;
+    expect_bad("127.2.0.300");
+    expect_bad("10.0.0.256:443");
+    expect_bad("1.2.3.4.5");
+    expect_bad("300");
+    expect_bad("10.0.0.300.");
+    static const struct good_case ok[] = {
+        {"9.example", "9.example", 443, 0},
+        {"1.2.3.example:25", "1.2.3.example", 25, 0},
+        {"host1", "host1", 443, 0},
+    };
+    for (size_t i = 0; i < HC_ARRAY_LEN(ok); i++)
+        expect_good(&ok[i]);
+}
+
 /* RFC 1123 section 2.1: a label does not end with a hyphen, the last one included. */
 static void test_trailing_hyphen_in_last_label(void **state)
 {
@@ -207,6 +226,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_numeric_last_label),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_default_port),
         cmocka_unit_test(test_bad_ports),
