@@ -78,4 +78,42 @@ expect_eq "--rate: every target reported" "$(wc -l <"$WORK/rate.out")" 60
 if [ "$took" -ge 1700 ] && [ "$took" -le 6000 ]; then ok "--rate 30: 60 targets in ${took} ms"; else
     fail "--rate 30: 60 targets in about 2 s" "${took} ms"; fi
 
+# Ctrl-C: no new probes, those in flight finish, results flushed, summary says so; --resume
+# then completes the scan. Silent listeners keep 5 probes in flight when the signal comes.
+port=$(free_port)
+start_daemon "$WORK/silent.log" python3 "$(dirname "$0")/../scale/listener.py" silent \
+    127.6.0.1-127.6.0.20 "$port"
+if wait_for_port "$port" "$DAEMON_PID" 10; then
+    silent_pid=$DAEMON_PID
+    out="$WORK/interrupted.jsonl"
+    setsid "$HC_BIN" scan --json -o "$out" --concurrency 5 --timeout 1 -p "$port" \
+        127.6.0.1-20 >"$WORK/int.out" 2>"$WORK/int.err" </dev/null &
+    scan_pid=$!
+    sleep 0.5
+    kill -INT "$scan_pid"
+    wait "$scan_pid"
+    rc=$?
+    n=$(wc -l <"$out")
+    expect_eq "Ctrl-C: exit 2" "$rc" 2
+    if [ "$n" -ge 1 ] && [ "$n" -lt 20 ]; then ok "Ctrl-C: in-flight results flushed ($n of 20)"; else
+        fail "Ctrl-C: in-flight results flushed" "$n lines"; fi
+    if grep -q "interrupted" "$WORK/int.err"; then ok "Ctrl-C: the summary says interrupted"; else
+        fail "Ctrl-C: the summary says interrupted" "$(cat "$WORK/int.err")"; fi
+    if grep -q " done, " "$WORK/int.err"; then
+        fail "progress: none when stderr is not a terminal" "$(head -c 200 "$WORK/int.err")"
+    else ok "progress: none when stderr is not a terminal"; fi
+    # On a terminal (script(1) gives one) the progress line shows done/total and the rate.
+    script -qec "$HC_BIN scan --timeout 1 --concurrency 5 -p $port 127.6.0.1-20" /dev/null \
+        >"$WORK/tty.out" 2>&1 </dev/null
+    if grep -aqE "[0-9]+/20 done, [0-9]+/s" "$WORK/tty.out"; then ok "progress: on a terminal"; else
+        fail "progress: on a terminal" "$(tr -d '\033' <"$WORK/tty.out" | head -c 300)"; fi
+    "$HC_BIN" scan -q --resume "$out" --concurrency 20 --timeout 1 -p "$port" 127.6.0.1-20 \
+        >/dev/null 2>&1 </dev/null
+    expect_eq "--resume after Ctrl-C: each of the 20 targets once" \
+        "$(jq -r .target "$out" | sort | uniq | wc -l) $(wc -l <"$out")" "20 20"
+    stop_daemon "$silent_pid"
+else
+    fail "Ctrl-C" "the silent listener did not start"
+fi
+
 summary
