@@ -17,6 +17,7 @@ struct engine {
     uv_loop_t loop;
     const struct engine_config *cfg;
     struct probe_kit *kit;
+    struct tls_cert_cache *certs; /* certificates seen in this scan, decoded once */
     engine_source_fn source;
     void *source_ctx;
     engine_result_fn on_result;
@@ -345,6 +346,7 @@ static void start_probe(struct job *j)
         sni = j->target.host; /* RFC 6066 section 3: names only, never literal addresses */
     struct probe_config pc = {
         .kit = eng->kit,
+        .certs = eng->certs,
         .server_name = sni,
         .timeout_ms = cfg->timeout_ms,
         .followup_ms = cfg->followup_ms,
@@ -610,8 +612,10 @@ hc_result engine_run_stats(const struct engine_config *cfg, engine_source_fn sou
     struct engine *eng = calloc(1, sizeof *eng);
     HC_ENSURE(eng, HC_ERR_NOMEM);
     hc_result r = probe_kit_new(cfg->leak_bytes, &eng->kit);
+    eng->certs = tls_cert_cache_new(); /* without it, every certificate is decoded */
     if (!hc_ok(r) || uv_loop_init(&eng->loop) != 0) {
         probe_kit_free(eng->kit);
+        tls_cert_cache_free(eng->certs);
         free(eng);
         return hc_ok(r) ? HC_RESULT(HC_ERR_IO) : r;
     }
@@ -631,6 +635,7 @@ hc_result engine_run_stats(const struct engine_config *cfg, engine_source_fn sou
         stats_now(eng, stats);
     int rc = uv_loop_close(&eng->loop);
     probe_kit_free(eng->kit);
+    tls_cert_cache_free(eng->certs);
     free(eng);
     return rc == 0 ? HC_SUCCESS : HC_RESULT(HC_ERR_LOOP);
 }

@@ -232,7 +232,8 @@ static void on_certificate(struct probe *p, const struct tls_handshake_message *
     if (!hc_ok(tls_certificate_parse(m->body, m->len, &chain)))
         return;
     ev->chain_length = chain.count;
-    ev->cert_seen = hc_ok(tls_cert_info_from_der(chain.leaf, chain.leaf_len, &ev->cert));
+    ev->cert_seen =
+        hc_ok(tls_cert_info_cached(p->cfg.certs, chain.leaf, chain.leaf_len, &ev->cert));
 }
 
 static void on_handshake_message(struct probe *p, uint64_t now,

@@ -51,10 +51,11 @@ void probe_kit_free(struct probe_kit *kit);
 
 struct probe_config {
     const struct probe_kit *kit;
-    const char *server_name; /* SNI; NULL for address targets */
-    uint32_t timeout_ms;     /* deadline for the whole target, every attempt included */
-    uint32_t followup_ms;    /* delay of the well-formed follow-up heartbeat (100) */
-    uint16_t max_version;    /* highest version offered first (TLS 1.2) */
+    const char *server_name;      /* SNI; NULL for address targets */
+    uint32_t timeout_ms;          /* deadline for the whole target, every attempt included */
+    uint32_t followup_ms;         /* delay of the well-formed follow-up heartbeat (100) */
+    uint16_t max_version;         /* highest version offered first (TLS 1.2) */
+    struct tls_cert_cache *certs; /* shared by the probes of a scan; may be NULL */
 };
 
 struct probe_evidence {

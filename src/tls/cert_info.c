@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -102,4 +103,40 @@ done:
     if (!hc_ok(res))
         ERR_clear_error(); /* leave no failure behind for other users of the error queue */
     return res;
+}
+
+/* ---- the cache ---- */
+
+enum { CERT_CACHE_SLOTS = 256 };
+
+struct cert_slot {
+    bool used;
+    bool valid; /* libcrypto accepted it; a rejected certificate is remembered too */
+    uint8_t der_sha256[32];
+    struct tls_cert_info info;
+};
+
+struct tls_cert_cache {
+    struct cert_slot slots[CERT_CACHE_SLOTS];
+};
+
+struct tls_cert_cache *tls_cert_cache_new(void) { return calloc(1, sizeof(struct tls_cert_cache)); }
+
+void tls_cert_cache_free(struct tls_cert_cache *c) { free(c); }
+
+hc_result tls_cert_info_cached(struct tls_cert_cache *cache, const uint8_t *der, size_t len,
+                               struct tls_cert_info *out)
+{
+    uint8_t digest[32];
+    if (!cache || !der || len == 0 || EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) != 1)
+        return tls_cert_info_from_der(der, len, out);
+    struct cert_slot *slot = &cache->slots[digest[0]]; /* SHA-256 bits are uniform */
+    if (!slot->used || memcmp(slot->der_sha256, digest, sizeof digest) != 0) {
+        slot->used = true;
+        memcpy(slot->der_sha256, digest, sizeof digest);
+        slot->valid = hc_ok(tls_cert_info_from_der(der, len, &slot->info));
+    }
+    HC_ENSURE(slot->valid, HC_ERR_BAD_CERTIFICATE);
+    *out = slot->info;
+    return HC_SUCCESS;
 }

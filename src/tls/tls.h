@@ -288,4 +288,16 @@ struct tls_cert_info {
 HC_MUST_CHECK hc_result tls_cert_info_from_der(const uint8_t *der, size_t len,
                                                struct tls_cert_info *out);
 
+/* Decoding a certificate with OpenSSL 3 costs far more than the rest of a probe (its public
+ * key goes through the provider decoders), and a mass scan meets the same certificate on many
+ * addresses. This cache remembers the last certificates by the SHA-256 of their DER: a repeat
+ * is not decoded again. Direct-mapped, fixed size, single-threaded. */
+struct tls_cert_cache;
+
+struct tls_cert_cache *tls_cert_cache_new(void); /* NULL when out of memory */
+void tls_cert_cache_free(struct tls_cert_cache *c);
+/* tls_cert_info_from_der through the cache (cache may be NULL: no caching). */
+HC_MUST_CHECK hc_result tls_cert_info_cached(struct tls_cert_cache *cache, const uint8_t *der,
+                                             size_t len, struct tls_cert_info *out);
+
 #endif

@@ -142,12 +142,44 @@ static void test_hashes_distinguish(void **state)
     assert_string_equal(info.subject, "CN=localhost");
 }
 
+/* The cache gives what a fresh decode gives, for good and bad certificates alike, also when
+ * two certificates share a slot. */
+static void test_cache(void **state)
+{
+    (void)state;
+    struct tls_cert_cache *cache = tls_cert_cache_new();
+    assert_non_null(cache);
+    struct tls_cert_info direct, cached;
+    assert_success(tls_cert_info_from_der(cert_der, sizeof cert_der, &direct));
+    for (int i = 0; i < 3; i++) {
+        memset(&cached, 0, sizeof cached);
+        assert_success(tls_cert_info_cached(cache, cert_der, sizeof cert_der, &cached));
+        assert_memory_equal(&cached, &direct, sizeof direct);
+    }
+    uint8_t bad[sizeof cert_der + 1];
+    memcpy(bad, cert_der, sizeof cert_der);
+    bad[sizeof cert_der] = 0; /* trailing byte: not one DER certificate */
+    for (int i = 0; i < 2; i++)
+        assert_error(tls_cert_info_cached(cache, bad, sizeof bad, &cached), HC_ERR_BAD_CERTIFICATE);
+    /* 300 different byte strings: more than the slots, so some share one; none is taken for
+     * the real certificate, which still decodes right afterwards. */
+    for (int i = 0; i < 300; i++) {
+        uint8_t junk[8] = {0x30, 0x06, (uint8_t)i, (uint8_t)(i >> 8), 1, 2, 3, 4};
+        assert_error(tls_cert_info_cached(cache, junk, sizeof junk, &cached),
+                     HC_ERR_BAD_CERTIFICATE);
+    }
+    assert_success(tls_cert_info_cached(cache, cert_der, sizeof cert_der, &cached));
+    assert_memory_equal(&cached, &direct, sizeof direct);
+    assert_success(tls_cert_info_cached(NULL, cert_der, sizeof cert_der, &cached));
+    tls_cert_cache_free(cache);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_certificate),   cmocka_unit_test(test_trailing_garbage),
         cmocka_unit_test(test_truncated),          cmocka_unit_test(test_not_a_certificate),
-        cmocka_unit_test(test_hashes_distinguish),
+        cmocka_unit_test(test_hashes_distinguish), cmocka_unit_test(test_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
