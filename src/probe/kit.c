@@ -1,6 +1,8 @@
 #include "probe/kit.h"
 
+#include <openssl/rand.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Recognisable, different for the two heartbeats, and the same on every run so that captures
  * of heartcheck are easy to read: "heartcheck probe" / "heartcheck f-up " then a counter. */
@@ -44,6 +46,8 @@ hc_result probe_kit_new(uint32_t leak_bytes, struct probe_kit **out)
     struct probe_kit *kit = calloc(1, sizeof *kit);
     HC_ENSURE(kit, HC_ERR_NOMEM);
     kit->leak_bytes = leak_bytes;
+    if (RAND_bytes((unsigned char *)&kit->hello_seed, sizeof kit->hello_seed) != 1)
+        kit->hello_seed = (uint64_t)(uintptr_t)kit; /* not a secret: anything differing works */
     kit->probe_sent = leak_bytes <= PROBE_PAYLOAD - PROBE_MIN_SENT
                           ? (uint16_t)(PROBE_PAYLOAD - leak_bytes)
                           : PROBE_MIN_SENT;
@@ -62,6 +66,24 @@ hc_result probe_kit_new(uint32_t leak_bytes, struct probe_kit **out)
 }
 
 void probe_kit_free(struct probe_kit *kit) { free(kit); }
+
+/* SplitMix64 (Steele, Lea, Flood 2014): a counter through a strong 64-bit mix. */
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void kit_hello_random(struct probe_kit *kit, uint8_t out[32])
+{
+    uint64_t state = kit->hello_seed ^ (kit->hellos_made++ * 0xd1b54a32d192ed03ull);
+    for (size_t i = 0; i < 32; i += 8) {
+        uint64_t v = splitmix64(&state);
+        memcpy(out + i, &v, 8);
+    }
+}
 
 void kit_record(const struct probe_kit *kit, enum kit_record which, uint16_t version,
                 const uint8_t **data, size_t *len)

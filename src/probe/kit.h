@@ -17,7 +17,13 @@ struct probe_kit {
     uint16_t probe_claim; /* its payload_length: probe_sent + leak_bytes */
     uint8_t records[2][KIT_VERSIONS][KIT_RECORD_LEN];
     size_t record_len[2];
+    uint64_t hello_seed;  /* drawn once: ClientHello randoms derive from it */
+    uint64_t hellos_made; /* so that no two ClientHellos of a scan share a random */
 };
+
+/* 32 bytes for a ClientHello random. It needs to differ between hellos, not to be secret:
+ * a DRBG call per probe cost more than the rest of the probe's own work. */
+void kit_hello_random(struct probe_kit *kit, uint8_t out[32]);
 
 /* The record to send for a negotiated version (SSLv3..TLS 1.2). */
 void kit_record(const struct probe_kit *kit, enum kit_record which, uint16_t version,

@@ -1,6 +1,5 @@
 #include "probe/kit.h"
 
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,8 +174,7 @@ static void send_client_hello(struct probe *p)
         /* SSLv3-only servers may choke on extensions; OpenSSL answers heartbeats without. */
         .with_extensions = !ssl3,
     };
-    if (RAND_bytes(params.random, sizeof params.random) != 1)
-        memset(params.random, 0x5a, sizeof params.random); /* not a secret: any value works */
+    kit_hello_random(p->cfg.kit, params.random);
     struct wire_writer w = wire_writer_init(p->hello, sizeof p->hello);
     hc_result r = tls_client_hello_write(&w, &params);
     if (!hc_ok(r)) {

@@ -50,7 +50,7 @@ HC_MUST_CHECK hc_result probe_kit_new(uint32_t leak_bytes, struct probe_kit **ou
 void probe_kit_free(struct probe_kit *kit);
 
 struct probe_config {
-    const struct probe_kit *kit;
+    struct probe_kit *kit;        /* shared by a scan's probes; they draw hello randoms from it */
     const char *server_name;      /* SNI; NULL for address targets */
     uint32_t timeout_ms;          /* deadline for the whole target, every attempt included */
     uint32_t followup_ms;         /* delay of the well-formed follow-up heartbeat (100) */

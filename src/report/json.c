@@ -131,9 +131,15 @@ static void json_finding(FILE *out, const struct finding *f, const struct report
 {
     (void)opt;
     json_t *o = finding_json(f);
-    /* jansson escapes every string: server-controlled text cannot break the line format. */
-    json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    fputc('\n', out);
+    /* jansson escapes every string: server-controlled text cannot break the line format.
+     * Dumped to memory and written at once: json_dumpf's small writes cost more than the
+     * probe itself in a mass scan. */
+    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (line) {
+        fputs(line, out);
+        fputc('\n', out);
+        free(line);
+    }
     fflush(out); /* streamed: each result is out as soon as it is known */
     json_decref(o);
 }

@@ -24,7 +24,7 @@ enum { TIMEOUT_MS = 5000, MAX_RECONNECTS = 10, START_MS = 1000 };
     } while (0)
 
 /* Built once: a kit is read-only and shared by every probe, as in a scan. */
-static const struct probe_kit *kit_for(bool over_read)
+static struct probe_kit *kit_for(bool over_read)
 {
     static struct probe_kit *kits[2];
     if (!kits[over_read] && !hc_ok(probe_kit_new(over_read ? 100 : 0, &kits[over_read])))

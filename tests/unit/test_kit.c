@@ -109,6 +109,23 @@ static void test_over_read(void **state)
     probe_kit_free(kit);
 }
 
+/* Every ClientHello of a scan gets its own random, and two scans do not share them. */
+static void test_hello_randoms_differ(void **state)
+{
+    (void)state;
+    struct probe_kit *a = NULL, *b = NULL;
+    assert_success(probe_kit_new(0, &a));
+    assert_success(probe_kit_new(0, &b));
+    uint8_t r[3][32];
+    kit_hello_random(a, r[0]);
+    kit_hello_random(a, r[1]);
+    kit_hello_random(b, r[2]);
+    assert_memory_not_equal(r[0], r[1], 32);
+    assert_memory_not_equal(r[0], r[2], 32);
+    probe_kit_free(a);
+    probe_kit_free(b);
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -157,9 +174,10 @@ static void test_unknown_version(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zero_leak_probe), cmocka_unit_test(test_followup),
-        cmocka_unit_test(test_payloads_differ), cmocka_unit_test(test_over_read),
-        cmocka_unit_test(test_limits),          cmocka_unit_test(test_unknown_version),
+        cmocka_unit_test(test_zero_leak_probe),      cmocka_unit_test(test_followup),
+        cmocka_unit_test(test_payloads_differ),      cmocka_unit_test(test_over_read),
+        cmocka_unit_test(test_hello_randoms_differ), cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_unknown_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

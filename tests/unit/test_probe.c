@@ -32,7 +32,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct probe *new_probe_max(const struct probe_kit *kit, const char *sni, uint16_t max)
+static struct probe *new_probe_max(struct probe_kit *kit, const char *sni, uint16_t max)
 {
     struct probe_config cfg = {.kit = kit,
                                .server_name = sni,
@@ -45,7 +45,7 @@ static struct probe *new_probe_max(const struct probe_kit *kit, const char *sni,
     return p;
 }
 
-static struct probe *new_probe(const struct probe_kit *kit, const char *sni)
+static struct probe *new_probe(struct probe_kit *kit, const char *sni)
 {
     return new_probe_max(kit, sni, TLS_VERSION_TLS12);
 }
@@ -70,7 +70,7 @@ static struct tls_client_hello connect_hello(struct probe *p, uint16_t version)
     return ch;
 }
 
-static struct probe *connected(const struct probe_kit *kit, const char *sni)
+static struct probe *connected(struct probe_kit *kit, const char *sni)
 {
     struct probe *p = new_probe(kit, sni);
     connect_hello(p, TLS_VERSION_TLS12);
