@@ -144,6 +144,49 @@ wait_for_port() {
     return 1
 }
 
+# ---- nginx ----
+
+# start_nginx DIR WORKERS TLS_PORT [HTTP_PORT]: nginx as a foreground daemon with everything
+# (pid, logs, temp files) under DIR, TLS with $CERT/$KEY on 127.0.0.1:TLS_PORT and, when given,
+# plain HTTP on 127.0.0.1:HTTP_PORT. Sets DAEMON_PID like start_daemon.
+start_nginx() {
+    local ngx=$1 workers=$2 ptls=$3 phttp=${4:-}
+    mkdir -p "$ngx/logs" "$ngx/tmp"
+    {
+        [ "$(id -u)" -eq 0 ] && echo "user root;"
+        cat <<EOF
+worker_processes $workers;
+pid $ngx/nginx.pid;
+error_log $ngx/logs/error.log;
+events { worker_connections 64; }
+http {
+    access_log $ngx/logs/access.log;
+    client_body_temp_path $ngx/tmp/body;
+    proxy_temp_path $ngx/tmp/proxy;
+    fastcgi_temp_path $ngx/tmp/fastcgi;
+    uwsgi_temp_path $ngx/tmp/uwsgi;
+    scgi_temp_path $ngx/tmp/scgi;
+    server {
+        listen 127.0.0.1:$ptls ssl;
+        ssl_certificate $CERT;
+        ssl_certificate_key $KEY;
+        location / { return 200 "tls ok\n"; }
+    }
+EOF
+        if [ -n "$phttp" ]; then
+            cat <<EOF
+    server {
+        listen 127.0.0.1:$phttp;
+        location / { return 200 "plain ok\n"; }
+    }
+EOF
+        fi
+        echo "}"
+    } >"$ngx/nginx.conf"
+    start_daemon "$WORK/nginx.log" nginx -p "$ngx" -e "$ngx/logs/error.log" -c "$ngx/nginx.conf" \
+        -g 'daemon off;'
+}
+
 # ---- certificate ----
 
 make_cert() {

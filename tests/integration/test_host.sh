@@ -416,33 +416,8 @@ fi
 
 if command -v nginx >/dev/null; then
     ngx=$WORK/nginx
-    mkdir -p "$ngx/logs" "$ngx/tmp"
     p=$(free_port)
-    {
-        [ "$IS_ROOT" = yes ] && echo "user root;"
-        cat <<EOF
-worker_processes 2;
-pid $ngx/nginx.pid;
-error_log $ngx/logs/error.log;
-events { worker_connections 64; }
-http {
-    access_log $ngx/logs/access.log;
-    client_body_temp_path $ngx/tmp/body;
-    proxy_temp_path $ngx/tmp/proxy;
-    fastcgi_temp_path $ngx/tmp/fastcgi;
-    uwsgi_temp_path $ngx/tmp/uwsgi;
-    scgi_temp_path $ngx/tmp/scgi;
-    server {
-        listen 127.0.0.1:$p ssl;
-        ssl_certificate $CERT;
-        ssl_certificate_key $KEY;
-        location / { return 200 "tls ok\n"; }
-    }
-}
-EOF
-    } >"$ngx/nginx.conf"
-    start_daemon "$WORK/nginx.log" nginx -p "$ngx" -e "$ngx/logs/error.log" -c "$ngx/nginx.conf" \
-        -g 'daemon off;'
+    start_nginx "$ngx" 2 "$p"
     ngx_pid=$DAEMON_PID
     started=no
     if wait_for_port "$p" "$ngx_pid" 10; then

@@ -99,39 +99,10 @@ fi
 
 # ---- nginx: TLS on one port, plain HTTP on another ----
 if command -v nginx >/dev/null; then
-    ngx=$WORK/nginx
-    mkdir -p "$ngx/logs" "$ngx/tmp"
     ptls=$(free_port)
     phttp=$(free_port)
     while [ "$phttp" = "$ptls" ]; do phttp=$(free_port); done
-    {
-        [ "$(id -u)" -eq 0 ] && echo "user root;"
-        cat <<EOF
-worker_processes 1;
-pid $ngx/nginx.pid;
-error_log $ngx/logs/error.log;
-events { worker_connections 64; }
-http {
-    access_log $ngx/logs/access.log;
-    client_body_temp_path $ngx/tmp/body;
-    proxy_temp_path $ngx/tmp/proxy;
-    fastcgi_temp_path $ngx/tmp/fastcgi;
-    uwsgi_temp_path $ngx/tmp/uwsgi;
-    scgi_temp_path $ngx/tmp/scgi;
-    server {
-        listen 127.0.0.1:$ptls ssl;
-        ssl_certificate $CERT;
-        ssl_certificate_key $KEY;
-        location / { return 200 "tls ok\n"; }
-    }
-    server {
-        listen 127.0.0.1:$phttp;
-        location / { return 200 "plain ok\n"; }
-    }
-}
-EOF
-    } >"$ngx/nginx.conf"
-    start_daemon "$WORK/nginx.log" nginx -p "$ngx" -e "$ngx/logs/error.log" -c "$ngx/nginx.conf" -g 'daemon off;'
+    start_nginx "$WORK/nginx" 1 "$ptls" "$phttp"
     if wait_for_port "$ptls" "$DAEMON_PID" 10 && wait_for_port "$phttp" "$DAEMON_PID" 10; then
         check "nginx with TLS -> not_vulnerable" not_vulnerable "127.0.0.1:$ptls" &&
             expect_jq "nginx with TLS: tls_version and certificate" \
@@ -139,7 +110,7 @@ EOF
         check "nginx plain HTTP -> not_tls" not_tls "127.0.0.1:$phttp"
         expect_eq "nginx plain HTTP: exit status 0" "$SCAN_RC" 0
     else
-        fail "nginx" "server did not start: $(cat "$WORK/nginx.log" "$ngx/logs/error.log" 2>/dev/null)"
+        fail "nginx" "server did not start: $(cat "$WORK/nginx.log" "$WORK/nginx/logs/error.log" 2>/dev/null)"
     fi
     stop_daemon "$DAEMON_PID"
 else
