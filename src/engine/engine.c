@@ -406,6 +406,11 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     uv_freeaddrinfo(res);
     set_port(&j->addr, j->target.port);
     address_to_ip(j);
+    const struct engine_config *cfg = j->eng->cfg;
+    if (cfg->excluded && cfg->excluded(cfg->excluded_ctx, (const struct sockaddr *)&j->addr)) {
+        report_failure(j, PROBE_UNREACHABLE, "resolves to an excluded address (--exclude)");
+        return;
+    }
     start_probe(j);
 }
 

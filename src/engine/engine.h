@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct sockaddr;
+
 enum { TARGET_SPEC_MAX = 300, TARGET_HOST_MAX = 256 };
 
 struct target {
@@ -75,6 +77,10 @@ struct engine_config {
     unsigned retries;
     engine_progress_fn progress; /* NULL: no progress calls */
     void *progress_ctx;
+    /* Asked for the address a name resolves to; true: not probed, reported unreachable with
+     * that reason (--exclude applies to names too). NULL: nothing is excluded. */
+    bool (*excluded)(void *ctx, const struct sockaddr *address);
+    void *excluded_ctx;
 };
 
 /* Runs until every target has a result or the user interrupts (SIGINT/SIGTERM: no new

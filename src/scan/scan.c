@@ -70,6 +70,11 @@ static hc_result build_targets(struct scan *s, char *err, size_t cap)
     return targets_finish(t, err, cap);
 }
 
+static bool excluded(void *ctx, const struct sockaddr *address)
+{
+    return targets_excluded(ctx, address);
+}
+
 static bool next_target(void *ctx, struct target *out)
 {
     struct scan *s = ctx;
@@ -241,6 +246,8 @@ static int probe_all(struct scan *s, char *err, size_t cap)
         return target_error(err);
     targets_count(s->targets, &s->total);
     struct engine_config cfg = o->engine;
+    cfg.excluded = excluded;
+    cfg.excluded_ctx = s->targets;
     if (o->progress && isatty(STDERR_FILENO) && !o->quiet) {
         cfg.progress = on_progress;
         cfg.progress_ctx = s;

@@ -43,6 +43,12 @@ expect_eq "-iL: comments, blank and CRLF lines" "$(dry -iL "$WORK/list.txt" | so
     "127.2.0.1:443 127.2.0.2:8443 "
 expect_eq "stdin: one target per line" "$(printf '127.3.0.1\n127.3.0.2\n' | dry - | wc -l)" 2
 
+# --exclude applies to the address a name resolves to (localhost: /etc/hosts, no DNS).
+run_cmd "$HC_BIN" scan --json --exclude 127.0.0.0/8 --exclude ::1 localhost:9
+if [ "$(jqr .verdict)" = unreachable ] && jqr .reason | grep -q excluded; then
+    ok "--exclude: a name resolving into it is not probed"
+else fail "--exclude: a name resolving into it is not probed" "$SCAN_OUT"; fi
+
 # A bad line stops the scan before any probe: named by file and line, exit 2.
 printf '127.2.0.1\n127.2.0.300\n' >"$WORK/bad.txt"
 run_cmd "$HC_BIN" scan --json -iL "$WORK/bad.txt"
