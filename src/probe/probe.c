@@ -59,6 +59,11 @@ struct probe {
     struct probe_result result;
 };
 
+bool probe_transport_is_datagram(enum probe_transport t)
+{
+    return t == PROBE_DTLS || t == PROBE_OPENVPN_UDP;
+}
+
 const char *probe_verdict_name(enum probe_verdict v)
 {
     static const char *const names[] = {"vulnerable", "patched",     "not_vulnerable",

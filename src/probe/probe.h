@@ -6,7 +6,9 @@
  *                       probe_on_connect_failed; PROBE_RUNNING: keep the connection;
  *                       PROBE_DONE: read probe_result() and close.
  *   probe_take_output() bytes to write now, as one write (the follow-up heartbeat must not
- *                       share a write with the probe, or nginx-like servers never see it).
+ *                       share a write with the probe, or nginx-like servers never see it);
+ *                       the driver calls it until it gives nothing. Over a datagram
+ *                       transport each call gives one datagram.
  *   probe_wakeup_at()   when to call probe_on_tick, in the driver's milliseconds.
  *
  * The default probe is the zero-leak probe: a heartbeat with 16381 payload bytes, claiming
@@ -49,7 +51,25 @@ struct probe_kit;
 HC_MUST_CHECK hc_result probe_kit_new(uint32_t leak_bytes, struct probe_kit **out);
 void probe_kit_free(struct probe_kit *kit);
 
+/* What carries the TLS records. Datagram transports (probe_transport_is_datagram) run over
+ * UDP: each probe_take_output is one datagram, each probe_on_data call one datagram. */
+enum probe_transport {
+    PROBE_TCP,         /* TLS over TCP, after the prelude when there is one */
+    PROBE_DTLS,        /* DTLS 1.2 / 1.0 over UDP (RFC 6347) */
+    PROBE_OPENVPN_TCP, /* TLS inside OpenVPN's control channel; packets length-framed */
+    PROBE_OPENVPN_UDP, /* the same, one packet per datagram */
+};
+
+bool probe_transport_is_datagram(enum probe_transport t);
+
+struct prelude_desc;
+
 struct probe_config {
+    enum probe_transport transport;
+    /* PROBE_TCP only: the dialogue that leads to TLS (src/proto); NULL: TLS at once. It runs
+     * again on every connection the probe makes. */
+    const struct prelude_desc *prelude;
+    const char *prelude_domain; /* XMPP to=, EHLO name; NULL: the prelude's default */
     struct probe_kit *kit;        /* shared by a scan's probes; they draw hello randoms from it */
     const char *server_name;      /* SNI; NULL for address targets */
     uint32_t timeout_ms;          /* deadline for the whole target, every attempt included */
