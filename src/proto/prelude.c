@@ -227,7 +227,10 @@ size_t prelude_read_lines(struct prelude *st, const uint8_t *data, size_t len,
         }
         /* One byte more than the longest line, for the NUL terminator. */
         if (!buf_append(&st->in, data + pos, piece, PRELUDE_LINE_MAX)) {
-            prelude_failed(st, "line longer than 4096 bytes", st->in.data, st->in.len);
+            const uint8_t *start = st->in.len ? st->in.data : data + pos;
+            size_t have = st->in.len ? st->in.len : piece;
+            prelude_failed(st, "line longer than 4096 bytes", start,
+                           have < PRELUDE_REASON_MAX ? have : PRELUDE_REASON_MAX);
             return pos;
         }
         pos += piece;
