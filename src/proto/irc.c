@@ -2,7 +2,7 @@
  *
  * Client: STARTTLS at once (as openssl s_client does), answering PINGs and skipping notices
  * until 670; 691, an error numeric or ERROR is a refusal.
- * Server: a notice while "looking up the hostname", then 670. */
+ * Server: 670 to STARTTLS, CAP LS listing "tls". */
 #include "proto/internal.h"
 
 #include <string.h>
@@ -87,11 +87,9 @@ static size_t client_data(struct prelude *st, const uint8_t *data, size_t len)
     return prelude_read_lines(st, data, len, client_line);
 }
 
-static void server_start(struct prelude *st)
-{
-    prelude_sendf(st, ":%s NOTICE * :*** Looking up your hostname...\r\n", st->domain);
-    st->awaiting = "a command";
-}
+/* No "*** Looking up your hostname" notice at connect, unlike most ircds: openssl s_client
+ * -starttls irc gives up on the first line whose second word is not a numeric. */
+static void server_start(struct prelude *st) { st->awaiting = "a command"; }
 
 static void server_line(struct prelude *st, const char *line, size_t len)
 {
