@@ -79,9 +79,9 @@ static void expect(const struct dialogue *d, const struct outcome *o, const char
 {
     if (o->out_len != d->ours_len || (d->ours_len && memcmp(o->out, d->ours, d->ours_len)))
         fail_msg("%s %s, %s: wrote %zu bytes \"%.*s\", expected %zu \"%.*s\"", d->desc->name,
-                 d->role == PRELUDE_CLIENT ? "client" : "server", how, o->out_len,
-                 (int)o->out_len, o->out ? (const char *)o->out : "", d->ours_len,
-                 (int)d->ours_len, (const char *)d->ours);
+                 d->role == PRELUDE_CLIENT ? "client" : "server", how, o->out_len, (int)o->out_len,
+                 o->out ? (const char *)o->out : "", d->ours_len, (int)d->ours_len,
+                 (const char *)d->ours);
     /* After a refusal or failure the rest does not matter: how much was read depends on the
      * chunks. */
     bool ended_badly = d->status == PRELUDE_REFUSED || d->status == PRELUDE_FAILED;
@@ -121,8 +121,7 @@ static void check_closes(const struct dialogue *d)
         if (before == PRELUDE_WANT_READ) {
             assert_int_equal(prelude_status(p), PRELUDE_FAILED);
             if (!strstr(prelude_reason(p), "closed while waiting for"))
-                fail_msg("%s: close after %zu bytes: \"%s\"", d->desc->name, k,
-                         prelude_reason(p));
+                fail_msg("%s: close after %zu bytes: \"%s\"", d->desc->name, k, prelude_reason(p));
         } else
             assert_int_equal(prelude_status(p), before);
         free(o.out);
@@ -143,4 +142,21 @@ void dialogue_check(const struct dialogue *d)
         free(o.out);
     }
     check_closes(d);
+}
+
+struct dialogue dialogue_text(const char *proto, enum prelude_role role, const char *peer,
+                              const char *ours, enum prelude_status status, const char *reason)
+{
+    const struct prelude_desc *desc = proto_find(proto);
+    assert_non_null(desc);
+    return (struct dialogue){
+        .desc = desc,
+        .role = role,
+        .peer = (const uint8_t *)peer,
+        .peer_len = strlen(peer),
+        .ours = (const uint8_t *)ours,
+        .ours_len = strlen(ours),
+        .status = status,
+        .reason = reason,
+    };
 }

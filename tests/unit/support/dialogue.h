@@ -26,6 +26,10 @@ struct dialogue {
 /* A string literal as bytes and length (without its NUL). */
 #define DIALOGUE_TEXT(s) (const uint8_t *)(s), sizeof(s) - 1
 
+/* A dialogue of text (NUL-terminated) with the default parameters. */
+struct dialogue dialogue_text(const char *proto, enum prelude_role role, const char *peer,
+                              const char *ours, enum prelude_status status, const char *reason);
+
 /* Runs every chunking and every close of d, failing the test on any difference. */
 void dialogue_check(const struct dialogue *d);
 
