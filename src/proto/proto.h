@@ -38,9 +38,9 @@ enum prelude_status { PRELUDE_WANT_READ, PRELUDE_READY, PRELUDE_REFUSED, PRELUDE
 
 enum {
     PRELUDE_MAX_PORTS = 4,
-    PRELUDE_LINE_MAX = 4096,    /* longest line / packet / stanza a prelude buffers */
-    PRELUDE_MAX_BYTES = 65536,  /* total bytes a peer may send before TLS starts */
-    PRELUDE_REASON_MAX = 200,   /* prelude_reason(): the peer's words, cleaned and cut */
+    PRELUDE_LINE_MAX = 4096,   /* longest line / packet / stanza a prelude buffers */
+    PRELUDE_MAX_BYTES = 65536, /* total bytes a peer may send before TLS starts */
+    PRELUDE_REASON_MAX = 200,  /* prelude_reason(): the peer's words, cleaned and cut */
     PRELUDE_DOMAIN_MAX = 256,
 };
 
