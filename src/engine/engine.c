@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "proto/proto.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -354,7 +355,12 @@ static void start_probe(struct job *j)
         sni = cfg->sni_override;
     else if (cfg->sni && j->target.family == 0)
         sni = j->target.host; /* RFC 6066 section 3: names only, never literal addresses */
+    const struct prelude_desc *prelude = cfg->starttls;
+    if (!prelude && cfg->starttls_auto)
+        prelude = proto_for_port(j->target.port);
     struct probe_config pc = {
+        .prelude = prelude,
+        .prelude_domain = cfg->xmpp_domain ? cfg->xmpp_domain : j->target.host,
         .kit = eng->kit,
         .certs = eng->certs,
         .server_name = sni,

@@ -93,6 +93,7 @@ struct probe_evidence {
     size_t leaked_bytes;     /* server memory bytes received beyond our payload */
     unsigned attempts;       /* connections made */
     bool sni_sent;           /* on the attempt that decided */
+    const char *prelude;     /* name of the dialogue that led to TLS ("smtp"); NULL: none */
 };
 
 struct probe_result {
