@@ -12,8 +12,8 @@ PEERS="openssl gnutls-bin nginx-light curl jq valgrind clang-format procps iprou
 # Real servers for the STARTTLS and database tests (tests/integration/servers.sh), which run
 # each one from its own configuration on a free loopback port. Their packages must not leave
 # services behind on the default ports.
-SERVERS="postfix dovecot-imapd dovecot-pop3d dovecot-managesieved vsftpd prosody slapd ldap-utils
-    postgresql mariadb-server"
+SERVERS="postfix dovecot-imapd dovecot-pop3d dovecot-managesieved dovecot-lmtpd vsftpd prosody slapd
+    ldap-utils postgresql mariadb-server"
 
 want=""
 for p in $BUILD $CLANG_RT $PEERS $SERVERS; do

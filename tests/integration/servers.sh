@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # PORTS and XMPP_* are read by the scripts that source this
+# shellcheck disable=SC2153 # DAEMON_PID, WORK, CERT, KEY come from lib.sh
 # Real servers from Debian's packages for the STARTTLS and database tests; source it after
 # lib.sh and make_cert.
 #
@@ -370,7 +371,10 @@ start_slapd() {
 
 # ---- PostgreSQL ----
 
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+PG_BIN= # the newest installed server's
+for pg_bin_dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$pg_bin_dir/postgres" ] && PG_BIN=$pg_bin_dir
+done
 PG_TEMPLATE=
 
 # One initdb per run (about a second); every instance starts from a copy.
