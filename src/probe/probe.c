@@ -696,6 +696,17 @@ void probe_on_data(struct probe *p, uint64_t now_ms, const uint8_t *data, size_t
         feed(p, now_ms, data, len);
 }
 
+/* The heartbeat went unanswered. Was it dropped by a patched OpenSSL, or never understood?
+ * OpenSSL 1.0.1 to 1.0.2 (heartbeats compiled in) always echo the heartbeat extension we offer
+ * in a TLS ServerHello; a stack without heartbeats (OpenSSL 1.1+, GnuTLS by default, and
+ * servers such as Dovecot that close on the error before its alert leaves) never does. Only
+ * SSLv3, which has no extensions, leaves it open. Silence is never "vulnerable" either way. */
+static bool heartbeats_unknown(const struct probe *p)
+{
+    const struct probe_evidence *ev = &p->result.evidence;
+    return ev->server_hello && ev->tls_version > TLS_VERSION_SSL3 && !ev->heartbeat_extension;
+}
+
 void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset)
 {
     (void)now_ms;
@@ -715,10 +726,16 @@ void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset)
         break;
     case PH_PROBED:
     case PH_FOLLOWED:
-        finish(p, PROBE_PATCHED,
-               "no answer to the heartbeat without padding; the server %s the connection, "
-               "as OpenSSL 1.0.1g and later do",
-               how);
+        if (heartbeats_unknown(p))
+            finish(p, PROBE_NOT_VULNERABLE,
+                   "no heartbeat support: no heartbeat extension in the %s ServerHello, and the "
+                   "server %s the connection instead of answering the heartbeat",
+                   version_name(p->result.evidence.tls_version), how);
+        else
+            finish(p, PROBE_PATCHED,
+                   "no answer to the heartbeat without padding; the server %s the connection, "
+                   "as OpenSSL 1.0.1g and later do",
+                   how);
         break;
     case PH_LEAKING: finish_leak(p); break;
     default: break;
@@ -753,9 +770,15 @@ static void deadline_passed(struct probe *p)
         break;
     case PH_PROBED:
     case PH_FOLLOWED:
-        finish(p, PROBE_PATCHED,
-               "no answer to the heartbeat without padding nor to the well-formed one in %gs",
-               secs);
+        if (heartbeats_unknown(p))
+            finish(p, PROBE_NOT_VULNERABLE,
+                   "no heartbeat support: no heartbeat extension in the %s ServerHello, and no "
+                   "answer to either heartbeat in %gs",
+                   version_name(p->result.evidence.tls_version), secs);
+        else
+            finish(p, PROBE_PATCHED,
+                   "no answer to the heartbeat without padding nor to the well-formed one in %gs",
+                   secs);
         break;
     case PH_LEAKING: finish_leak(p); break;
     default: break;

@@ -273,6 +273,26 @@ static void patched_closes(void **state) /* OpenSSL 1.0.1g s_server */
     probe_free(p);
 }
 
+/* Dovecot on OpenSSL 3, GnuTLS servers: no heartbeat extension in a TLS 1.2 ServerHello, and
+ * the connection closed (or silent) instead of an alert: no heartbeat support, not a patch. */
+static void no_extension_then_close_or_silence(void **state)
+{
+    (void)state;
+    for (int silent = 0; silent < 2; silent++) {
+        struct probe *p = connected(kit0, NULL);
+        feed(p, flight_openssl30, sizeof flight_openssl30);
+        expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+        if (silent)
+            probe_on_tick(p, T0 + TIMEOUT);
+        else
+            probe_on_closed(p, T0 + 20, false);
+        const struct probe_result *r = done(p, PROBE_NOT_VULNERABLE);
+        assert_non_null(strstr(r->reason, "no heartbeat extension in the TLSv1.2 ServerHello"));
+        assert_false(r->evidence.heartbeat_extension);
+        probe_free(p);
+    }
+}
+
 static void patched_followup_answered(void **state) /* nginx on 1.0.1g */
 {
     (void)state;
@@ -817,6 +837,7 @@ int main(void)
         cmocka_unit_test(vulnerable_messages_in_one_record),
         cmocka_unit_test(patched_closes),
         cmocka_unit_test(patched_followup_answered),
+        cmocka_unit_test(no_extension_then_close_or_silence),
         cmocka_unit_test(patched_silence_until_deadline),
         cmocka_unit_test(not_vulnerable_openssl3),
         cmocka_unit_test(not_vulnerable_gnutls),
