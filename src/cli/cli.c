@@ -68,6 +68,7 @@ static const char scan_usage[] =
     "\n"
     "Targets: host, host:port, [IPv6]:port, IPv4/IPv6 addresses, networks (10.0.0.0/16,\n"
     "2001:db8::/120), ranges (10.0.0.1-10.0.3.255, 10.0.0.1-20), '-' for standard input.\n"
+    "dtls:// before any of them probes DTLS over UDP (dtls://vpn.example.com:4433).\n"
     "Networks and ranges are visited in a random order, in constant memory.\n"
     "\n"
     "Targets:\n"
@@ -87,6 +88,9 @@ static const char scan_usage[] =
     "                        tls1.0, ssl3; lower ones are tried when the server refuses\n"
     "      --sni NAME        send this server name to every target\n"
     "      --no-sni          never send a server name\n"
+    "      --udp             DTLS 1.2/1.0 over UDP for every target (one target: dtls://HOST:PORT);\n"
+    "                        heartbeats claim at most 16365 bytes: more would crash a\n"
+    "                        vulnerable DTLS server (--leak N then reads at most 16349)\n"
     "      --leak N          forensics: over-read N bytes (1..65519) of server memory;\n"
     "                        counted, never printed\n"
     "      --dump FILE       write the leaked bytes to FILE (mode 0600); needs --leak\n"
@@ -135,6 +139,7 @@ enum {
     OPT_MAX_VERSION = 256,
     OPT_SNI,
     OPT_NO_SNI,
+    OPT_UDP,
     OPT_LEAK,
     OPT_DUMP,
     OPT_CONFIRM,
@@ -158,6 +163,7 @@ static const struct option scan_long_options[] = {
     {"max-version", required_argument, NULL, OPT_MAX_VERSION},
     {"sni", required_argument, NULL, OPT_SNI},
     {"no-sni", no_argument, NULL, OPT_NO_SNI},
+    {"udp", no_argument, NULL, OPT_UDP},
     {"leak", required_argument, NULL, OPT_LEAK},
     {"dump", required_argument, NULL, OPT_DUMP},
     {"confirm", no_argument, NULL, OPT_CONFIRM},
@@ -270,6 +276,7 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
         o->engine.sni_override = arg;
         return -1;
     case OPT_NO_SNI: o->engine.sni = false; return -1;
+    case OPT_UDP: o->engine.transport = PROBE_DTLS; return -1;
     case OPT_LEAK:
         if (!hc_parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
             return usage_error("--leak: '%s' is not a byte count from 1 to %d", arg,

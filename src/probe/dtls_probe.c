@@ -3,7 +3,13 @@
  * negotiated version, then a well-formed follow-up. UDP loses, repeats and reorders
  * datagrams: our ClientHello flight is retransmitted on a doubling timer (RFC 6347 4.2.4),
  * the server's flight is reassembled from fragments in any order, and "patched" needs the
- * follow-up answered while the probe, sent again, is still dropped. */
+ * follow-up answered while the probe, sent again, is still dropped.
+ *
+ * Silence to both heartbeats is ambiguous over UDP: 16 KB datagrams travel as a dozen IP
+ * fragments, and a network may drop them; GnuTLS ends the handshake on a heartbeat without a
+ * word (no alert, no retransmission). OpenSSL before 1.0.2 speaks DTLS 1.0 only, so silence
+ * after a DTLS 1.2 handshake is a stack other than the affected OpenSSL releases (1.0.2-beta1
+ * aside, which would have answered the probe); after DTLS 1.0 it stays inconclusive. */
 #include "probe/dtls_probe.h"
 #include "probe/kit.h"
 
@@ -137,7 +143,7 @@ static void arm_retransmission(struct dtls_probe *d, uint64_t now)
 
 /* Every (re)transmission is a new record with a new sequence number (RFC 6347 4.2.4): the
  * server drops a repeated one as a replay. */
-static void send_client_hello(struct dtls_probe *d, uint64_t now)
+static hc_result write_client_hello(struct dtls_probe *d, struct wire_writer *w)
 {
     struct dtls_client_hello_params params = {
         .hello = {.version = d->version,
@@ -152,8 +158,13 @@ static void send_client_hello(struct dtls_probe *d, uint64_t now)
         .cookie_len = d->have_cookie ? d->cookie.cookie_len : 0,
     };
     memcpy(params.hello.random, d->random, TLS_RANDOM_LEN); /* the same in both hellos */
+    return dtls_client_hello_write(w, &params);
+}
+
+static void send_client_hello(struct dtls_probe *d, uint64_t now)
+{
     struct wire_writer w = wire_writer_init(d->hello, sizeof d->hello);
-    hc_result r = dtls_client_hello_write(&w, &params);
+    hc_result r = write_client_hello(d, &w);
     if (!hc_ok(r)) {
         fail(d, r, "cannot build the ClientHello");
         return;
@@ -582,6 +593,12 @@ static void deadline_passed(struct dtls_probe *d)
             finish(d, PROBE_PATCHED,
                    "dropped the heartbeat without padding and answered the well-formed one: "
                    "the 1.0.1g length check is there");
+        else if (d->result.evidence.tls_version == DTLS_VERSION_12)
+            finish(d, PROBE_NOT_VULNERABLE,
+                   "no answer to %u round(s) of heartbeats after a DTLS 1.2 handshake, which "
+                   "OpenSSL 1.0.1 cannot make: a stack without heartbeats before the handshake "
+                   "ends (GnuTLS drops the handshake silently)",
+                   d->rounds);
         else
             finish(d, PROBE_INCONCLUSIVE,
                    "no answer to %u round(s) of heartbeats in %gs: dropped or lost (16 KB "
@@ -594,10 +611,11 @@ static void deadline_passed(struct dtls_probe *d)
 
 static void hello_timer(struct dtls_probe *d, uint64_t now)
 {
-    /* Silence to DTLS 1.2 may be a server that ignores what it cannot speak. */
-    bool silent = !d->any_record && d->flight_sends >= DTLS_SILENT_HELLO_SENDS;
+    /* Silence to DTLS 1.2 may be a server that ignores what it cannot speak; the cookie
+     * exchange comes first, so only a ServerHello is an answer to the version. */
+    bool silent = !d->result.evidence.server_hello && d->flight_sends >= DTLS_SILENT_HELLO_SENDS;
     if (silent && d->version == DTLS_VERSION_12)
-        attempt_failed(d, false, "no answer to %u ClientHello datagrams", d->flight_sends);
+        attempt_failed(d, false, "no ServerHello to %u ClientHello datagrams", d->flight_sends);
     else if (d->flight_sends < DTLS_MAX_HELLO_SENDS)
         send_client_hello(d, now); /* RFC 6347 4.2.4: the last flight again */
     else
