@@ -188,11 +188,12 @@ static void send_hello_verify(struct peer *p, const uint8_t *cookie)
     send_datagram(p, buf, w.len);
 }
 
-static uint16_t choose_suite(const struct tls_client_hello *ch)
+static uint16_t choose_suite(const struct tls_client_hello *ch, uint16_t version)
 {
     for (size_t i = 0; i < ch->cipher_count && i < TLS_MAX_CLIENT_CIPHERS; i++) {
         const struct tls_cipher_suite *cs = tls_cipher_suite_find(ch->ciphers[i]);
-        if (cs && cs->rsa_kx && !strstr(cs->name, "_RC4_"))
+        bool usable = cs && (!cs->tls12_only || version == DTLS_VERSION_12);
+        if (usable && cs->rsa_kx && !strstr(cs->name, "_RC4_"))
             return cs->id; /* plain RSA: no ServerKeyExchange to sign */
     }
     return 0x002f; /* TLS_RSA_WITH_AES_128_CBC_SHA */
@@ -204,7 +205,7 @@ static void send_flight(struct peer *p, const struct tls_client_hello *ch)
     static uint8_t msgs[FLIGHT_MAX];
     struct wire_writer w = wire_writer_init(msgs, sizeof msgs);
     struct tls_server_hello_params sh = {
-        .version = p->version, .cipher_suite = choose_suite(ch), .heartbeat = true};
+        .version = p->version, .cipher_suite = choose_suite(ch, p->version), .heartbeat = true};
     if (getrandom(sh.random, sizeof sh.random, 0) != sizeof sh.random)
         memset(sh.random, 0x5a, sizeof sh.random);
     tls_server_hello_write(&w, &sh);
