@@ -314,9 +314,9 @@ static void on_handshake_record(struct dtls_probe *d, uint64_t now, struct wire_
         return; /* retransmissions of the server's flight after our probe do not matter */
     while (wire_remaining(body) > 0 && d->phase == PH_HELLO) {
         struct dtls_fragment f;
-        hc_result r = dtls_fragment_next(body, &f);
-        if (hc_ok(r))
-            r = dtls_reassembly_add(&d->rs, &f);
+        if (!hc_ok(dtls_fragment_next(body, &f)))
+            return; /* RFC 6347 4.1.2.7: a bad record is dropped, the handshake goes on */
+        hc_result r = dtls_reassembly_add(&d->rs, &f);
         struct tls_handshake_message m;
         while (hc_ok(r) && d->phase == PH_HELLO) {
             uint16_t seq = d->rs.next_seq;

@@ -658,6 +658,12 @@ static void test_bad_datagram_dropped(void **state)
     static const uint8_t junk[] = {0x99, 0x01, 0x02};
     probe_on_data(p, T0 + 2, junk, sizeof junk);
     assert_int_equal(probe_state(p), PROBE_RUNNING);
+    /* A handshake record holding half a fragment header. */
+    static const uint8_t half[] = {TLS_CT_HANDSHAKE, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 9, 0, 5,
+                                   TLS_HS_SERVER_HELLO, 0, 0, 77, 0};
+    probe_on_data(p, T0 + 2, half, sizeof half);
+    assert_int_equal(probe_state(p), PROBE_RUNNING);
+    expect_no_output(p);
     static uint8_t fl[4096];
     probe_on_data(p, T0 + 3, fl, flight_in_one(&s, fl, sizeof fl));
     expect_heartbeat(p, KIT_PROBE, DTLS_VERSION_12, DTLS_PROBE_CLAIM);
