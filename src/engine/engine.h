@@ -37,8 +37,8 @@ typedef bool (*engine_source_fn)(void *ctx, struct target *out);
 
 struct engine_outcome {
     const struct target *target;
-    const char *ip;  /* "" when the name did not resolve */
-    const char *sni; /* NULL when none was sent */
+    const char *ip;                 /* "" when the name did not resolve */
+    const char *sni;                /* NULL when none was sent */
     enum probe_transport transport; /* what carried the probe */
     bool resolve_failed;
     uint32_t elapsed_ms;               /* since the target was started, every try included */

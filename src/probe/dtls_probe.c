@@ -32,7 +32,7 @@ struct dtls_probe {
     struct probe_config cfg;
     enum phase phase;
     uint64_t deadline;
-    uint16_t version; /* offered in this attempt */
+    uint16_t version;    /* offered in this attempt */
     uint16_t leak_bytes; /* --leak N, bounded so that the claim stays DTLS_PROBE_CLAIM */
     unsigned failures, version_refusals;
     char failure[160];
@@ -108,9 +108,8 @@ static void fail(struct dtls_probe *d, hc_result r, const char *what)
 
 /* ---- attempts: DTLS 1.2, then DTLS 1.0 on a new socket ---- */
 
-__attribute__((format(printf, 3, 4))) static void attempt_failed(struct dtls_probe *d,
-                                                                 bool version_refused,
-                                                                 const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+attempt_failed(struct dtls_probe *d, bool version_refused, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -584,8 +583,8 @@ static void deadline_passed(struct dtls_probe *d)
                    "filtered or not DTLS)",
                    d->hellos_sent, secs);
         else
-            finish(d, PROBE_INCONCLUSIVE, "DTLS handshake incomplete after %gs (no ServerHelloDone)",
-                   secs);
+            finish(d, PROBE_INCONCLUSIVE,
+                   "DTLS handshake incomplete after %gs (no ServerHelloDone)", secs);
         break;
     case PH_PROBED:
     case PH_FOLLOWED:

@@ -327,7 +327,8 @@ static void tidy_list(struct targets *t)
             continue;
         bool in_space = s->transport == PROBE_TCP && targets_space_has(t, s->family, s->first) &&
                         targets_ports_has(&t->ports, s->port);
-        if (s->family && s->count == 1 && (targets_addr_excluded(t, s->family, s->first) || in_space))
+        if (s->family && s->count == 1 &&
+            (targets_addr_excluded(t, s->family, s->first) || in_space))
             continue;
         t->list[out++] = *s;
     }

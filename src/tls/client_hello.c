@@ -170,8 +170,8 @@ static hc_result cipher_list_parse(struct wire_reader *r, struct tls_client_hell
     return HC_SUCCESS;
 }
 
-hc_result tls_client_hello_body_parse(const uint8_t *body, size_t len,
-                                     struct tls_client_hello *out, struct tls_hello_cookie *cookie)
+hc_result tls_client_hello_body_parse(const uint8_t *body, size_t len, struct tls_client_hello *out,
+                                      struct tls_hello_cookie *cookie)
 {
     struct wire_reader r = wire_reader_init(body, len);
     struct tls_client_hello hello, *ch = &hello;

@@ -183,7 +183,8 @@ hc_result dtls_heartbeat_write(struct wire_writer *w, const struct tls_heartbeat
     const size_t room = TLS_MAX_PLAINTEXT - TLS_HEARTBEAT_HEADER_LEN;
     if (p->payload_len > room || p->padding_len > room - p->payload_len)
         return wire_writer_fail(w, HC_ERR_LENGTH_TOO_BIG);
-    struct wire_mark rec = dtls_record_open(w, TLS_CT_HEARTBEAT, p->record_version, epoch, sequence);
+    struct wire_mark rec =
+        dtls_record_open(w, TLS_CT_HEARTBEAT, p->record_version, epoch, sequence);
     wire_write_u8(w, p->type);
     wire_write_u16(w, p->claimed_length);
     wire_write_bytes(w, p->payload, p->payload_len);

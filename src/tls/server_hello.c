@@ -20,8 +20,8 @@ hc_result tls_server_hello_parse(const uint8_t *body, size_t len, struct tls_ser
     return tls_server_hello_body_parse(body, len, tls_version_ok, out);
 }
 
-hc_result tls_server_hello_body_parse(const uint8_t *body, size_t len,
-                                      bool (*version_ok)(uint16_t), struct tls_server_hello *out)
+hc_result tls_server_hello_body_parse(const uint8_t *body, size_t len, bool (*version_ok)(uint16_t),
+                                      struct tls_server_hello *out)
 {
     struct wire_reader r = wire_reader_init(body, len);
     struct tls_server_hello sh;

@@ -310,7 +310,7 @@ HC_MUST_CHECK hc_result tls_cert_info_cached(struct tls_cert_cache *cache, const
 enum {
     DTLS_VERSION_10 = 0xfeff,
     DTLS_VERSION_12 = 0xfefd,
-    DTLS_RECORD_HEADER_LEN = 13,   /* type, version, epoch, sequence_number(48), length */
+    DTLS_RECORD_HEADER_LEN = 13,    /* type, version, epoch, sequence_number(48), length */
     DTLS_HANDSHAKE_HEADER_LEN = 12, /* + message_seq, fragment_offset, fragment_length */
     DTLS_MAX_COOKIE = 255,          /* RFC 6347 4.2.1: opaque cookie<0..2^8-1> */
     TLS_HS_HELLO_VERIFY_REQUEST = 3,

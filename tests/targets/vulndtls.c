@@ -182,7 +182,8 @@ static void send_hello_verify(struct peer *p, const uint8_t *cookie)
     struct dtls_hello_verify hv = {.server_version = DTLS_VERSION_10, .cookie_len = COOKIE_LEN};
     memcpy(hv.cookie, cookie, COOKIE_LEN);
     /* RFC 6347 4.2.1: DTLS 1.0 in the HelloVerifyRequest, whatever comes next. */
-    struct wire_mark rec = dtls_record_open(&w, TLS_CT_HANDSHAKE, DTLS_VERSION_10, 0, p->next_seq++);
+    struct wire_mark rec =
+        dtls_record_open(&w, TLS_CT_HANDSHAKE, DTLS_VERSION_10, 0, p->next_seq++);
     dtls_hello_verify_write(&w, 0, &hv);
     wire_close(&w, rec);
     send_datagram(p, buf, w.len);
@@ -292,14 +293,14 @@ static void on_heartbeat(struct peer *p, struct wire_reader *body)
     }
     size_t answer = TLS_HEARTBEAT_HEADER_LEN + hb.payload_length + TLS_HEARTBEAT_MIN_PADDING;
     if (opt.mode == MODE_PATCHED && answer > rec_len) {
-        printf("heartbeat: payload_length %u, record %zu -> dropped\n", hb.payload_length,
-               rec_len);
+        printf("heartbeat: payload_length %u, record %zu -> dropped\n", hb.payload_length, rec_len);
         return; /* 1.0.1g: RFC 6520 section 4, silently discarded */
     }
     if (answer > TLS_MAX_PLAINTEXT) {
         printf("heartbeat: payload_length %u, record %zu -> abort\n", hb.payload_length, rec_len);
-        fprintf(stderr, "vulndtls: d1_pkt.c: OpenSSL internal error, assertion failed: len <= "
-                        "SSL3_RT_MAX_PLAIN_LENGTH (answer of %zu bytes)\n",
+        fprintf(stderr,
+                "vulndtls: d1_pkt.c: OpenSSL internal error, assertion failed: len <= "
+                "SSL3_RT_MAX_PLAIN_LENGTH (answer of %zu bytes)\n",
                 answer);
         fflush(NULL);
         _exit(EXIT_ASSERT);
@@ -387,8 +388,9 @@ static void fill_fake_heap(void)
     struct wire_writer w = wire_writer_init(fake_heap, sizeof fake_heap);
     for (unsigned i = 0; w.len < w.cap; i++) {
         char line[96];
-        int n = snprintf(line, sizeof line, "vulndtls-test-heap-secret:session=%08x;key=fake-%06u\n",
-                         i * 2654435761u, i);
+        int n =
+            snprintf(line, sizeof line, "vulndtls-test-heap-secret:session=%08x;key=fake-%06u\n",
+                     i * 2654435761u, i);
         size_t left = w.cap - w.len;
         wire_write_bytes(&w, line, (size_t)n < left ? (size_t)n : left);
     }
@@ -426,28 +428,33 @@ static int open_socket(void)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: vulndtls --cert PEM [--port N] [--addr ADDR] [--mode vulnerable|patched|\n"
-            "       noheartbeat] [--dtls1.0-only [--newer downgrade|alert|ignore]] [--drop N]\n"
-            "       [--silent] [--mtu BYTES]\n"
-            "A DTLS server on UDP (127.0.0.1, port 0: any free one, printed as 'listening on N')\n"
-            "that answers heartbeats like OpenSSL 1.0.1f (vulnerable: and exits with an assertion\n"
-            "message when an answer would exceed 16384 bytes), 1.0.1g (patched) or not at all\n"
-            "(noheartbeat: alert unexpected_message). --dtls1.0-only: a DTLS 1.2 hello is met with\n"
-            "DTLS 1.0 (downgrade, as 1.0.1f), alert protocol_version, or ignored. --drop N: the\n"
-            "first N datagrams are lost. --silent: nothing is ever answered. --mtu: largest\n"
-            "datagram of the flight (default 1400; small values fragment the Certificate).\n");
+    fprintf(
+        out,
+        "Usage: vulndtls --cert PEM [--port N] [--addr ADDR] [--mode vulnerable|patched|\n"
+        "       noheartbeat] [--dtls1.0-only [--newer downgrade|alert|ignore]] [--drop N]\n"
+        "       [--silent] [--mtu BYTES]\n"
+        "A DTLS server on UDP (127.0.0.1, port 0: any free one, printed as 'listening on N')\n"
+        "that answers heartbeats like OpenSSL 1.0.1f (vulnerable: and exits with an assertion\n"
+        "message when an answer would exceed 16384 bytes), 1.0.1g (patched) or not at all\n"
+        "(noheartbeat: alert unexpected_message). --dtls1.0-only: a DTLS 1.2 hello is met with\n"
+        "DTLS 1.0 (downgrade, as 1.0.1f), alert protocol_version, or ignored. --drop N: the\n"
+        "first N datagrams are lost. --silent: nothing is ever answered. --mtu: largest\n"
+        "datagram of the flight (default 1400; small values fragment the Certificate).\n");
 }
 
 static bool parse_options(int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"port", required_argument, NULL, 'p'},  {"addr", required_argument, NULL, 'a'},
-        {"cert", required_argument, NULL, 'c'},  {"mode", required_argument, NULL, 'm'},
-        {"dtls1.0-only", no_argument, NULL, '1'}, {"newer", required_argument, NULL, 'n'},
-        {"drop", required_argument, NULL, 'd'},  {"silent", no_argument, NULL, 's'},
-        {"mtu", required_argument, NULL, 'u'},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longs[] = {{"port", required_argument, NULL, 'p'},
+                                          {"addr", required_argument, NULL, 'a'},
+                                          {"cert", required_argument, NULL, 'c'},
+                                          {"mode", required_argument, NULL, 'm'},
+                                          {"dtls1.0-only", no_argument, NULL, '1'},
+                                          {"newer", required_argument, NULL, 'n'},
+                                          {"drop", required_argument, NULL, 'd'},
+                                          {"silent", no_argument, NULL, 's'},
+                                          {"mtu", required_argument, NULL, 'u'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
     unsigned long v;
     int c;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {

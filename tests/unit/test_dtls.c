@@ -273,7 +273,8 @@ static void test_client_hello_limits(void **state)
 
 static size_t server_hello_body(uint8_t *buf, size_t cap, uint16_t version)
 {
-    struct tls_server_hello_params p = {.version = version, .cipher_suite = 0x002f, .heartbeat = true};
+    struct tls_server_hello_params p = {
+        .version = version, .cipher_suite = 0x002f, .heartbeat = true};
     struct wire_writer w = wire_writer_init(buf, cap);
     tls_server_hello_write(&w, &p);
     assert_success(wire_writer_result(&w));

@@ -512,8 +512,8 @@ static void test_patched(void **state)
         probe_on_tick(p, at);
         uint64_t fseq = expect_heartbeat(p, KIT_FOLLOWUP, DTLS_VERSION_10, PROBE_FOLLOWUP_PAYLOAD);
         assert_true(fseq == seq + 1);
-        heartbeat_response(&s, KIT_FOLLOWUP, PROBE_FOLLOWUP_PAYLOAD, PROBE_FOLLOWUP_PAYLOAD,
-                           NULL, 0);
+        heartbeat_response(&s, KIT_FOLLOWUP, PROBE_FOLLOWUP_PAYLOAD, PROBE_FOLLOWUP_PAYLOAD, NULL,
+                           0);
         deliver(p, at + 1, &s);
         if (round + 1 < DTLS_PATCHED_ROUNDS) /* the probe again, at once */
             seq = expect_heartbeat(p, KIT_PROBE, DTLS_VERSION_10, DTLS_PROBE_CLAIM);
@@ -659,8 +659,8 @@ static void test_bad_datagram_dropped(void **state)
     probe_on_data(p, T0 + 2, junk, sizeof junk);
     assert_int_equal(probe_state(p), PROBE_RUNNING);
     /* A handshake record holding half a fragment header. */
-    static const uint8_t half[] = {TLS_CT_HANDSHAKE, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 9, 0, 5,
-                                   TLS_HS_SERVER_HELLO, 0, 0, 77, 0};
+    static const uint8_t half[] = {TLS_CT_HANDSHAKE,    0xfe, 0xfd, 0,  0, 0, 0, 0, 0, 0, 9, 0, 5,
+                                   TLS_HS_SERVER_HELLO, 0,    0,    77, 0};
     probe_on_data(p, T0 + 2, half, sizeof half);
     assert_int_equal(probe_state(p), PROBE_RUNNING);
     expect_no_output(p);
