@@ -223,7 +223,8 @@ static void send_flight(struct peer *p, const struct tls_client_hello *ch)
     size_t hdr = TLS_HANDSHAKE_HEADER_LEN;
     pack_message(k, p->version, TLS_HS_SERVER_HELLO, 1, msgs + hdr, cert_at - hdr);
     pack_message(k, p->version, TLS_HS_CERTIFICATE, 2, msgs + cert_at + hdr, w.len - cert_at - hdr);
-    pack_message(k, p->version, TLS_HS_SERVER_HELLO_DONE, 3, NULL, 0);
+    static const uint8_t empty[1]; /* ServerHelloDone has no body; NULL + 0 is undefined */
+    pack_message(k, p->version, TLS_HS_SERVER_HELLO_DONE, 3, empty, 0);
     pack_flush(k);
     free(k);
     printf("flight sent (%s)\n", tls_version_name(p->version));

@@ -144,7 +144,8 @@ static void flight(struct datagrams *d, struct server *s, size_t piece)
     server_hello_for(s->version, sh);
     add_message(d, s, TLS_HS_SERVER_HELLO, 1, sh, hello_len, piece);
     add_message(d, s, TLS_HS_CERTIFICATE, 2, cert_body, cert_len, piece);
-    add_message(d, s, TLS_HS_SERVER_HELLO_DONE, 3, NULL, 0, piece);
+    static const uint8_t empty[1];
+    add_message(d, s, TLS_HS_SERVER_HELLO_DONE, 3, empty, 0, piece);
 }
 
 /* The whole flight in one datagram: several records in it (RFC 6347 4.1). */
