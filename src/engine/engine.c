@@ -12,7 +12,7 @@
 
 /* File descriptors kept for what is not a probe: stdio, the loop's epoll and signal pipes,
  * the resolver's sockets, the caller's output and resume files. */
-enum { FD_RESERVE = 32 };
+enum { FD_RESERVE = 32, ENGINE_MAX_DATAGRAMS = 8 };
 
 struct engine {
     uv_loop_t loop;
@@ -55,7 +55,9 @@ struct job {
     struct sockaddr_storage addr;
     uv_getaddrinfo_t gai;
     uv_timer_t timer;
+    enum probe_transport transport;
     uv_tcp_t *tcp; /* current connection; old ones are closing on their own */
+    uv_udp_t *udp; /* the same for datagram transports: a connected UDP socket */
     bool connecting;
     bool write_reset; /* a write on the current connection failed: it was reset */
     bool resolving;
@@ -71,6 +73,12 @@ struct job {
 
 struct write_req {
     uv_write_t req;
+    uv_buf_t buf;
+    uint8_t data[];
+};
+
+struct send_req {
+    uv_udp_send_t req;
     uv_buf_t buf;
     uint8_t data[];
 };
@@ -103,6 +111,9 @@ static void on_timer_closed(uv_handle_t *h) { job_release(h->data); }
 
 static void close_tcp(struct job *j)
 {
+    if (j->udp)
+        uv_close((uv_handle_t *)j->udp, on_tcp_closed);
+    j->udp = NULL;
     if (!j->tcp)
         return;
     uv_close((uv_handle_t *)j->tcp, on_tcp_closed);
@@ -151,6 +162,7 @@ static void report(struct job *j, const struct probe_result *r)
         .target = &j->target,
         .ip = j->ip,
         .sni = sni_sent(j, r),
+        .transport = j->transport,
         .resolve_failed = j->resolve_failed,
         .elapsed_ms = (uint32_t)(uv_now(&j->eng->loop) - j->started),
         .tries = j->tries,
@@ -180,6 +192,25 @@ static void on_written(uv_write_t *req, int status)
     free(req->data);
 }
 
+static void on_sent(uv_udp_send_t *req, int status)
+{
+    (void)status; /* an ICMP error shows up on the receive side as well */
+    free(req->data);
+}
+
+/* One datagram per output of the probe (probe.h). */
+static void send_datagram(struct job *j, const uint8_t *out, size_t n)
+{
+    struct send_req *s = malloc(sizeof *s + n);
+    if (!s)
+        return; /* the probe's timers retransmit, its deadline ends it */
+    memcpy(s->data, out, n);
+    s->buf = uv_buf_init((char *)s->data, (unsigned)n);
+    s->req.data = s;
+    if (uv_udp_send(&s->req, j->udp, &s->buf, 1, NULL, on_sent) != 0)
+        free(s);
+}
+
 /* Most writes go out at once (uv_try_write): no copy, no epoll change. Only what the socket
  * did not take is copied, since the probe may rewrite its buffer before libuv is done. */
 static void write_output(struct job *j)
@@ -187,6 +218,14 @@ static void write_output(struct job *j)
     const uint8_t *out;
     size_t n;
     probe_take_output(j->probe, &out, &n);
+    if (j->udp) {
+        /* Several datagrams may be due at once; the count bounds a misbehaving probe. */
+        for (int i = 0; n > 0 && i < ENGINE_MAX_DATAGRAMS; i++) {
+            send_datagram(j, out, n);
+            probe_take_output(j->probe, &out, &n);
+        }
+        return;
+    }
     if (n == 0 || !j->tcp || j->connecting)
         return;
     uv_buf_t whole = uv_buf_init((char *)out, (unsigned)n);
@@ -256,8 +295,59 @@ static void on_connect(uv_connect_t *req, int status)
     job_step(j);
 }
 
+static void on_datagram(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
+                        unsigned flags)
+{
+    (void)flags; /* UV_UDP_PARTIAL cannot happen: the buffer holds the largest datagram */
+    struct job *j = u->data;
+    if (u != j->udp || (n == 0 && !addr))
+        return;
+    uint64_t now = uv_now(&j->eng->loop);
+    if (n >= 0) {
+        j->got_bytes = true;
+        probe_on_data(j->probe, now, (const uint8_t *)buf->base, (size_t)n);
+    } else {
+        /* ICMP port unreachable and the like, reported on the connected socket. */
+        uv_udp_recv_stop(u);
+        j->cause = END_OTHER;
+        probe_on_connect_failed(j->probe, now, uv_strerror((int)n));
+    }
+    job_step(j);
+}
+
+/* UDP has no handshake: "connected" means a socket bound to the target, at once. */
+static void start_udp(struct job *j)
+{
+    close_tcp(j);
+    uv_udp_t *udp = malloc(sizeof *udp);
+    int rc = udp ? uv_udp_init(&j->eng->loop, udp) : UV_ENOMEM;
+    if (rc != 0) {
+        free(udp);
+        j->cause = END_OTHER;
+        probe_on_connect_failed(j->probe, uv_now(&j->eng->loop), uv_strerror(rc));
+        return;
+    }
+    udp->data = j;
+    j->udp = udp;
+    j->open_handles++;
+    rc = uv_udp_connect(udp, (const struct sockaddr *)&j->addr);
+    if (rc == 0)
+        rc = uv_udp_recv_start(udp, on_alloc, on_datagram);
+    if (rc != 0) {
+        close_tcp(j);
+        j->cause = END_OTHER;
+        probe_on_connect_failed(j->probe, uv_now(&j->eng->loop), uv_strerror(rc));
+        return;
+    }
+    probe_on_connected(j->probe, uv_now(&j->eng->loop));
+}
+
 static void start_connect(struct job *j)
 {
+    if (probe_transport_is_datagram(j->transport)) {
+        start_udp(j);
+        return;
+    }
     close_tcp(j);
     uv_tcp_t *tcp = malloc(sizeof *tcp);
     uv_connect_t *req = malloc(sizeof *req);
@@ -286,8 +376,10 @@ static void start_connect(struct job *j)
 static void on_timer(uv_timer_t *t)
 {
     struct job *j = t->data;
-    /* Still connecting when the deadline passes: no SYN-ACK. Connected: the host answered. */
-    j->cause = j->connecting ? END_CONNECT_TIMEOUT : END_OTHER;
+    /* Still connecting when the deadline passes: no SYN-ACK. Connected: the host answered.
+     * Over UDP only a datagram is an answer. */
+    bool silent = j->connecting || (probe_transport_is_datagram(j->transport) && !j->got_bytes);
+    j->cause = silent ? END_CONNECT_TIMEOUT : END_OTHER;
     probe_on_tick(j->probe, uv_now(&j->eng->loop));
     job_step(j);
 }
@@ -358,9 +450,12 @@ static void start_probe(struct job *j)
     const struct prelude_desc *prelude = cfg->starttls;
     if (!prelude && cfg->starttls_auto)
         prelude = proto_for_port(j->target.port);
+    if (j->transport != PROBE_TCP)
+        prelude = NULL; /* STARTTLS dialogues run over TCP only */
     struct probe_config pc = {
         .prelude = prelude,
         .prelude_domain = cfg->xmpp_domain ? cfg->xmpp_domain : j->target.host,
+        .transport = j->transport,
         .kit = eng->kit,
         .certs = eng->certs,
         .server_name = sni,
@@ -457,6 +552,7 @@ static void job_start(struct engine *eng, const struct target *t)
     }
     j->eng = eng;
     j->target = *t;
+    j->transport = t->transport != PROBE_TCP ? t->transport : eng->cfg->transport;
     j->next = eng->jobs;
     if (eng->jobs)
         eng->jobs->prev = j;

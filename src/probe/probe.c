@@ -1,3 +1,4 @@
+#include "probe/dtls_probe.h"
 #include "probe/kit.h"
 #include "proto/proto.h"
 
@@ -34,6 +35,7 @@ struct record_in {
 
 struct probe {
     struct probe_config cfg;
+    struct dtls_probe *dtls; /* PROBE_DTLS: every call goes to it (dtls_probe.c) */
     enum phase phase;
     uint64_t deadline;
     uint64_t followup_at;
@@ -66,6 +68,12 @@ struct probe {
 bool probe_transport_is_datagram(enum probe_transport t)
 {
     return t == PROBE_DTLS || t == PROBE_OPENVPN_UDP;
+}
+
+const char *probe_transport_name(enum probe_transport t)
+{
+    static const char *const names[] = {"tcp", "dtls", "openvpn-tcp", "openvpn-udp"};
+    return (unsigned)t < HC_ARRAY_LEN(names) ? names[t] : "tcp";
 }
 
 const char *probe_verdict_name(enum probe_verdict v)
@@ -632,6 +640,13 @@ hc_result probe_new(const struct probe_config *cfg, uint64_t now_ms, struct prob
     struct probe *p = calloc(1, sizeof *p);
     HC_ENSURE(p, HC_ERR_NOMEM);
     p->cfg = *cfg;
+    if (cfg->transport == PROBE_DTLS) {
+        hc_result r = dtls_probe_new(cfg, now_ms, &p->dtls);
+        if (!hc_ok(r)) {
+            free(p);
+            return r;
+        }
+    }
     p->phase = PH_CONNECT;
     p->deadline = now_ms + cfg->timeout_ms;
     p->attempt = (struct attempt){.version = cfg->max_version, .sni = cfg->server_name != NULL};
@@ -644,6 +659,7 @@ void probe_free(struct probe *p)
 {
     if (!p)
         return;
+    dtls_probe_free(p->dtls);
     tls_handshake_buffer_free(&p->hs);
     prelude_free(p->prelude);
     if (p->leak)
@@ -654,6 +670,10 @@ void probe_free(struct probe *p)
 
 void probe_on_connected(struct probe *p, uint64_t now_ms)
 {
+    if (p->dtls) {
+        dtls_probe_on_connected(p->dtls, now_ms);
+        return;
+    }
     (void)now_ms;
     if (p->phase != PH_CONNECT)
         return;
@@ -675,6 +695,10 @@ void probe_on_connected(struct probe *p, uint64_t now_ms)
 
 void probe_on_connect_failed(struct probe *p, uint64_t now_ms, const char *why)
 {
+    if (p->dtls) {
+        dtls_probe_on_connect_failed(p->dtls, now_ms, why);
+        return;
+    }
     (void)now_ms;
     if (p->result.evidence.attempts == 0)
         finish(p, PROBE_UNREACHABLE, "%s", why);
@@ -684,6 +708,10 @@ void probe_on_connect_failed(struct probe *p, uint64_t now_ms, const char *why)
 
 void probe_on_data(struct probe *p, uint64_t now_ms, const uint8_t *data, size_t len)
 {
+    if (p->dtls) {
+        dtls_probe_on_data(p->dtls, now_ms, data, len);
+        return;
+    }
     if (!reading(p))
         return;
     size_t keep = FIRST_BYTES - p->first_len;
@@ -709,6 +737,10 @@ static bool heartbeats_unknown(const struct probe *p)
 
 void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset)
 {
+    if (p->dtls) { /* UDP has no close: only an error on the socket ends it */
+        dtls_probe_on_connect_failed(p->dtls, now_ms, reset ? "reset" : "closed");
+        return;
+    }
     (void)now_ms;
     const char *how = reset ? "reset" : "closed";
     switch (p->phase) {
@@ -787,6 +819,10 @@ static void deadline_passed(struct probe *p)
 
 void probe_on_tick(struct probe *p, uint64_t now_ms)
 {
+    if (p->dtls) {
+        dtls_probe_on_tick(p->dtls, now_ms);
+        return;
+    }
     if (p->phase == PH_DONE)
         return;
     if (now_ms >= p->deadline) {
@@ -801,6 +837,8 @@ void probe_on_tick(struct probe *p, uint64_t now_ms)
 
 enum probe_state probe_state(const struct probe *p)
 {
+    if (p->dtls)
+        return dtls_probe_state(p->dtls);
     if (p->phase == PH_DONE)
         return PROBE_DONE;
     return p->phase == PH_CONNECT ? PROBE_WANT_CONNECT : PROBE_RUNNING;
@@ -808,6 +846,10 @@ enum probe_state probe_state(const struct probe *p)
 
 void probe_take_output(struct probe *p, const uint8_t **data, size_t *len)
 {
+    if (p->dtls) {
+        dtls_probe_take_output(p->dtls, data, len);
+        return;
+    }
     *data = p->out;
     *len = p->out_len;
     p->out = NULL;
@@ -816,6 +858,8 @@ void probe_take_output(struct probe *p, const uint8_t **data, size_t *len)
 
 uint64_t probe_wakeup_at(const struct probe *p)
 {
+    if (p->dtls)
+        return dtls_probe_wakeup_at(p->dtls);
     uint64_t at = p->deadline;
     if (p->phase == PH_PROBED && p->followup_at < at)
         at = p->followup_at;
@@ -824,4 +868,7 @@ uint64_t probe_wakeup_at(const struct probe *p)
     return at;
 }
 
-const struct probe_result *probe_result(const struct probe *p) { return &p->result; }
+const struct probe_result *probe_result(const struct probe *p)
+{
+    return p->dtls ? dtls_probe_result(p->dtls) : &p->result;
+}

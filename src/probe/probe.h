@@ -61,6 +61,7 @@ enum probe_transport {
 };
 
 bool probe_transport_is_datagram(enum probe_transport t);
+const char *probe_transport_name(enum probe_transport t); /* "tcp", "dtls", ... (JSON) */
 
 struct prelude_desc;
 

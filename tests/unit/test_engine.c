@@ -52,6 +52,8 @@ struct outcome {
     char sni[256];
     bool resolve_failed;
     uint32_t elapsed_ms;
+    unsigned tries;
+    enum probe_transport transport;
     struct probe_result result; /* leak pointer cleared: it dies with the callback */
 };
 
@@ -87,6 +89,8 @@ static void on_result(void *ctx, const struct engine_outcome *o)
     snprintf(c->sni, sizeof c->sni, "%s", o->sni ? o->sni : "");
     c->resolve_failed = o->resolve_failed;
     c->elapsed_ms = o->elapsed_ms;
+    c->tries = o->tries;
+    c->transport = o->transport;
     c->result = *o->result;
     c->result.leak = NULL;
     assert_true(o->result->reason[0] != '\0');
@@ -817,6 +821,113 @@ static void test_many_targets_no_growth(void **state)
     assert_true(took < 10000);
 }
 
+/* ---- datagram transports ---- */
+
+/* A UDP socket on 127.0.0.1 that keeps the first datagram it gets and answers it once with
+ * reply (NULL: never answers). */
+struct udp_peer {
+    int fd;
+    uint16_t port;
+    const char *reply;
+    uint8_t got[2048];
+    ssize_t got_len;
+    pthread_t thread;
+};
+
+static void *udp_peer_main(void *arg)
+{
+    struct udp_peer *u = arg;
+    struct sockaddr_in from;
+    socklen_t len = sizeof from;
+    u->got_len = recvfrom(u->fd, u->got, sizeof u->got, 0, (struct sockaddr *)&from, &len);
+    if (u->got_len > 0 && u->reply)
+        (void)sendto(u->fd, u->reply, strlen(u->reply), 0, (struct sockaddr *)&from, len);
+    return NULL;
+}
+
+static void udp_peer_start(struct udp_peer *u, const char *reply)
+{
+    memset(u, 0, sizeof *u);
+    u->reply = reply;
+    u->fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    struct timeval tv = {.tv_sec = 5};
+    assert_int_equal(setsockopt(u->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    assert_int_equal(bind(u->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(u->fd, (struct sockaddr *)&a, &len), 0);
+    u->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&u->thread, NULL, udp_peer_main, u), 0);
+}
+
+static void udp_peer_stop(struct udp_peer *u)
+{
+    shutdown(u->fd, SHUT_RDWR); /* wakes a recvfrom still waiting */
+    pthread_join(u->thread, NULL);
+    close(u->fd);
+}
+
+/* One datagram out (a DTLS ClientHello), each datagram in handed to the probe. */
+static void test_udp_datagrams(void **state)
+{
+    (void)state;
+    struct udp_peer u;
+    udp_peer_start(&u, "not DTLS");
+    struct engine_config cfg = default_config();
+    struct run r = {0};
+    add_target(&r, "dtls://127.0.0.1", u.port);
+    r.targets[0].transport = PROBE_DTLS;
+    run_engine(&cfg, &r);
+    udp_peer_stop(&u);
+    assert_true(u.got_len > DTLS_RECORD_HEADER_LEN);
+    assert_int_equal(u.got[0], TLS_CT_HANDSHAKE);
+    assert_int_equal(u.got[1], 0xfe);
+    assert_int_equal(u.got[DTLS_RECORD_HEADER_LEN], TLS_HS_CLIENT_HELLO);
+    assert_int_equal(r.out[0].transport, PROBE_DTLS);
+    assert_int_equal(r.out[0].result.verdict, PROBE_NOT_TLS);
+    assert_non_null(strstr(r.out[0].result.reason, "not DTLS"));
+}
+
+/* ICMP port unreachable comes back as a refusal on the connected socket, at once. */
+static void test_udp_refused(void **state)
+{
+    (void)state;
+    struct udp_peer u;
+    udp_peer_start(&u, NULL);
+    uint16_t closed = u.port;
+    udp_peer_stop(&u);
+    struct engine_config cfg = default_config();
+    cfg.transport = PROBE_DTLS; /* --udp */
+    struct run r = {0};
+    add_target(&r, "closed", closed);
+    run_engine(&cfg, &r);
+    assert_int_equal(r.out[0].transport, PROBE_DTLS);
+    assert_int_equal(r.out[0].result.verdict, PROBE_UNREACHABLE);
+    assert_non_null(strstr(r.out[0].result.reason, "refused"));
+    assert_true(r.out[0].elapsed_ms < 1000);
+    assert_int_equal(r.out[0].tries, 1); /* an answer: never retried */
+}
+
+/* No datagram back at all: unreachable, and --retries tries again. */
+static void test_udp_silent_retried(void **state)
+{
+    (void)state;
+    struct udp_peer u;
+    udp_peer_start(&u, NULL);
+    struct engine_config cfg = default_config();
+    cfg.transport = PROBE_DTLS;
+    cfg.timeout_ms = 300;
+    cfg.retries = 1;
+    struct run r = {0};
+    add_target(&r, "silent", u.port);
+    run_engine(&cfg, &r);
+    udp_peer_stop(&u);
+    assert_int_equal(r.out[0].result.verdict, PROBE_UNREACHABLE);
+    assert_non_null(strstr(r.out[0].result.reason, "no DTLS answer"));
+    assert_int_equal(r.out[0].tries, 2);
+    assert_true(r.out[0].elapsed_ms >= 590);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -841,6 +952,9 @@ int main(void)
         cmocka_unit_test(test_interrupt_stops_retries),
         cmocka_unit_test(test_concurrency_fits_fd_limit),
         cmocka_unit_test(test_many_targets_no_growth),
+        cmocka_unit_test(test_udp_datagrams),
+        cmocka_unit_test(test_udp_refused),
+        cmocka_unit_test(test_udp_silent_retried),
     };
     return cmocka_run_group_tests(tests, scripted_server_make_cert, scripted_server_free_cert);
 }

@@ -15,6 +15,7 @@ static const char *const schema_keys[] = {
     "host",
     "ip",
     "port",
+    "transport",
     "sni",
     "starttls",
     "verdict",
@@ -116,6 +117,7 @@ static void test_vulnerable_every_key(void **state)
     assert_string_equal(str(o, "host"), "example.com");
     assert_string_equal(str(o, "ip"), "192.0.2.7");
     assert_int_equal(num(o, "port"), 8443);
+    assert_string_equal(str(o, "transport"), "tcp");
     assert_string_equal(str(o, "sni"), "example.com");
     assert_string_equal(str(o, "verdict"), "vulnerable");
     assert_string_equal(str(o, "reason"), "answered a heartbeat");
@@ -263,6 +265,26 @@ static void test_versions_and_ciphers(void **state)
     json_decref(o);
 }
 
+/* Over DTLS the result names the transport and the DTLS version. */
+static void test_dtls(void **state)
+{
+    (void)state;
+    static const struct {
+        uint16_t version;
+        const char *name;
+    } versions[] = {{DTLS_VERSION_10, "DTLSv1.0"}, {DTLS_VERSION_12, "DTLSv1.2"}};
+    for (size_t i = 0; i < HC_ARRAY_LEN(versions); i++) {
+        struct probe_result r = tls12_result(PROBE_VULNERABLE, "x");
+        r.evidence.tls_version = versions[i].version;
+        struct finding f = make_finding(&r);
+        f.transport = PROBE_DTLS;
+        json_t *o = render_object(&f);
+        assert_string_equal(str(o, "transport"), "dtls");
+        assert_string_equal(str(o, "tls_version"), versions[i].name);
+        json_decref(o);
+    }
+}
+
 static void test_alerts(void **state)
 {
     (void)state;
@@ -407,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_starttls),
         cmocka_unit_test(test_every_verdict),
         cmocka_unit_test(test_versions_and_ciphers),
+        cmocka_unit_test(test_dtls),
         cmocka_unit_test(test_alerts),
         cmocka_unit_test(test_over_read_probe),
         cmocka_unit_test(test_hostile_strings),

@@ -201,6 +201,23 @@ static void test_long_target_and_reason(void **state)
     assert_string_equal(report_text.name, "text");
 }
 
+/* Over DTLS the address line says UDP and the attempts count sockets. */
+static void test_verbose_dtls(void **state)
+{
+    (void)state;
+    struct probe_result r = result_with_reason(PROBE_VULNERABLE, "answered");
+    result_add_tls12(&r);
+    r.evidence.tls_version = DTLS_VERSION_10;
+    r.evidence.attempts = 2;
+    struct finding f = make_finding(&r);
+    f.transport = PROBE_DTLS;
+    char *text = render(&f, true, false);
+    assert_non_null(strstr(text, "192.0.2.7 port 8443/udp"));
+    assert_non_null(strstr(text, "tls         DTLSv1.0,"));
+    assert_non_null(strstr(text, "2 sockets, 42 ms"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_color_only_when_asked),
         cmocka_unit_test(test_verbose_details),
         cmocka_unit_test(test_verbose_minimal),
+        cmocka_unit_test(test_verbose_dtls),
         cmocka_unit_test(test_unknown_cipher_and_alert),
         cmocka_unit_test(test_leak_not_shown),
         cmocka_unit_test(test_server_text_cleaned),
