@@ -87,6 +87,10 @@ static const char scan_usage[] =
     "                        tls1.0, ssl3; lower ones are tried when the server refuses\n"
     "      --sni NAME        send this server name to every target\n"
     "      --no-sni          never send a server name\n"
+    "      --openvpn         TLS inside OpenVPN's control channel, over TCP; port 1194 by\n"
+    "                        default. Without its tls-auth/tls-crypt key: a server that\n"
+    "                        requires one does not answer, and is reported inconclusive\n"
+    "      --openvpn-udp     the same over UDP\n"
     "      --leak N          forensics: over-read N bytes (1..65519) of server memory;\n"
     "                        counted, never printed\n"
     "      --dump FILE       write the leaked bytes to FILE (mode 0600); needs --leak\n"
@@ -149,6 +153,8 @@ enum {
     OPT_RETRIES,
     OPT_RESUME,
     OPT_NO_PROGRESS,
+    OPT_OPENVPN,
+    OPT_OPENVPN_UDP,
 };
 
 static const struct option scan_long_options[] = {
@@ -176,6 +182,8 @@ static const struct option scan_long_options[] = {
     {"output", required_argument, NULL, 'o'},
     {"resume", required_argument, NULL, OPT_RESUME},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"openvpn", no_argument, NULL, OPT_OPENVPN},
+    {"openvpn-udp", no_argument, NULL, OPT_OPENVPN_UDP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -270,6 +278,8 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
         o->engine.sni_override = arg;
         return -1;
     case OPT_NO_SNI: o->engine.sni = false; return -1;
+    case OPT_OPENVPN: o->engine.transport = PROBE_OPENVPN_TCP; return -1;
+    case OPT_OPENVPN_UDP: o->engine.transport = PROBE_OPENVPN_UDP; return -1;
     case OPT_LEAK:
         if (!hc_parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
             return usage_error("--leak: '%s' is not a byte count from 1 to %d", arg,
@@ -316,6 +326,12 @@ static int scan_checked(struct scan_cli *c, int argc, char **argv)
         o->engine.leak_bytes = 1; /* sent 16380, claimed 16381: only an over-read answers */
     if (o->dump_path && !o->engine.leak_bytes)
         return usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
+    if (probe_transport_is_datagram(o->engine.transport))
+        return usage_error("%s", "--openvpn-udp: this build's engine has no UDP path yet");
+    bool openvpn =
+        o->engine.transport == PROBE_OPENVPN_TCP || o->engine.transport == PROBE_OPENVPN_UDP;
+    if (openvpn && !o->ports)
+        o->ports = "1194"; /* OpenVPN's IANA port */
     o->targets = argv + optind;
     o->target_count = (size_t)(argc - optind);
     o->input_files = c->lists.inputs;

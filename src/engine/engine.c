@@ -345,6 +345,7 @@ static void start_probe(struct job *j)
     else if (cfg->sni && j->target.family == 0)
         sni = j->target.host; /* RFC 6066 section 3: names only, never literal addresses */
     struct probe_config pc = {
+        .transport = cfg->transport,
         .kit = eng->kit,
         .certs = eng->certs,
         .server_name = sni,

@@ -60,7 +60,8 @@ struct engine_stats {
 typedef void (*engine_progress_fn)(void *ctx, const struct engine_stats *s);
 
 struct engine_config {
-    uint32_t timeout_ms; /* per probe: each retry gets a fresh deadline */
+    enum probe_transport transport; /* for every target (PROBE_TCP: plain TLS) */
+    uint32_t timeout_ms;            /* per probe: each retry gets a fresh deadline */
     uint32_t followup_ms;
     uint32_t leak_bytes;
     uint16_t max_version;

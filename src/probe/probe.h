@@ -61,6 +61,8 @@ enum probe_transport {
 };
 
 bool probe_transport_is_datagram(enum probe_transport t);
+/* "tcp", "dtls", "openvpn-tcp", "openvpn-udp": the JSON "transport". */
+const char *probe_transport_name(enum probe_transport t);
 
 struct prelude_desc;
 
@@ -79,6 +81,8 @@ struct probe_config {
 };
 
 struct probe_evidence {
+    /* What carried the TLS records. */
+    enum probe_transport transport;
     bool server_hello;    /* a ServerHello was parsed */
     uint16_t tls_version; /* negotiated */
     uint16_t cipher;

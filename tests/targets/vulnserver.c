@@ -10,8 +10,13 @@
  * - ssl3_read_bytes answers a heartbeat at any time after the ServerHello, then returns
  *   "retry read": s_server gives up on the connection, nginx waits for new bytes (pump).
  *
+ * With --openvpn tcp the same TLS runs inside OpenVPN's control channel (src/ovpn, server
+ * role, no tls-auth), as in an OpenVPN server linked with 1.0.1f: the TLS bytes go through
+ * the channel in both directions, and a close waits until the peer has acknowledged them.
+ *
  * One libuv loop serves every connection; each connection is a small state machine over its
  * input buffer. Usage: see usage() below. */
+#include "ovpn/ovpn.h"
 #include "tls/tls.h"
 #include "wire/wire.h"
 
@@ -65,6 +70,7 @@ struct options {
     uint16_t max_version;
     uint64_t delay_ms;
     bool heartbeat_ext;
+    bool openvpn; /* --openvpn tcp */
 };
 
 struct conn;
@@ -115,6 +121,8 @@ struct conn {
     struct wire_writer wbuf; /* the BIO_f_buffer content */
     struct out_chunk *delayed_head, *delayed_tail;
     size_t delayed_bytes;
+    struct ovpn *ovpn; /* --openvpn: the control channel around the TLS bytes */
+    bool ovpn_closing; /* close once the peer has acknowledged every TLS byte */
 };
 
 /* Single-threaded: one scratch area for reads and one for building records. */
@@ -208,7 +216,7 @@ static void on_delay(uv_timer_t *t)
 
 /* Hands bytes (or the close, when p is NULL) to the socket, --delay-ms after now: like a
  * distant host, without ever blocking the loop. */
-static void emit(struct conn *c, const uint8_t *p, size_t n)
+static void emit_raw(struct conn *c, const uint8_t *p, size_t n)
 {
     if (c->destroying)
         return;
@@ -233,6 +241,60 @@ static void emit(struct conn *c, const uint8_t *p, size_t n)
     c->delayed_bytes += n;
     if (!uv_is_active((uv_handle_t *)&c->delay))
         uv_timer_start(&c->delay, on_delay, c->srv->opt.delay_ms, 0);
+}
+
+/* ---- --openvpn: TLS bytes in OpenVPN control packets ---- */
+
+/* Writes the packets the channel has for the peer (acks, resets, TLS bytes as its window
+ * allows); the deferred close leaves after the last acknowledgement. */
+static void ovpn_flush(struct conn *c)
+{
+    const uint8_t *pkt;
+    size_t len;
+    for (;;) {
+        ovpn_take_output(c->ovpn, uv_now(&c->srv->loop), &pkt, &len);
+        if (len == 0 || c->destroying)
+            break;
+        emit_raw(c, pkt, len);
+    }
+    if (c->ovpn_closing && ovpn_all_acked(c->ovpn) && !c->destroying) {
+        c->ovpn_closing = false;
+        emit_raw(c, NULL, 0);
+    }
+}
+
+static void emit(struct conn *c, const uint8_t *p, size_t n)
+{
+    if (!c->ovpn) {
+        emit_raw(c, p, n);
+        return;
+    }
+    if (!p)
+        c->ovpn_closing = true;
+    else if (!hc_ok(ovpn_send(c->ovpn, p, n))) {
+        conn_destroy(c);
+        return;
+    }
+    ovpn_flush(c);
+}
+
+static bool append_input(struct conn *c, const uint8_t *p, size_t n);
+
+static void ovpn_tls_in(void *ctx, const uint8_t *data, size_t len)
+{
+    struct conn *c = ctx;
+    if (c->state != ST_CLOSING && !append_input(c, data, len))
+        conn_destroy(c);
+}
+
+/* Socket bytes: acks are read even while closing, for the close waits for them. */
+static bool ovpn_read(struct conn *c, const uint8_t *data, size_t len)
+{
+    if (!hc_ok(ovpn_on_data(c->ovpn, data, len, ovpn_tls_in, c)))
+        return false;
+    if (!c->destroying)
+        ovpn_flush(c);
+    return true;
 }
 
 /* ---- the handshake write buffer: BIO_f_buffer's buffer_write, exactly ---- */
@@ -305,6 +367,7 @@ static void on_handle_closed(uv_handle_t *h)
         free(chunk);
     }
     tls_handshake_buffer_free(&c->hs);
+    ovpn_free(c->ovpn);
     hc_free_secret(c->in, c->in_cap);
     hc_free_secret(c->wbuf_mem, srv->opt.wbuf);
     free(c);
@@ -331,7 +394,7 @@ static void conn_finish(struct conn *c)
         return;
     c->state = ST_CLOSING;
     c->wbuf = wire_writer_init(c->wbuf_mem, c->srv->opt.wbuf);
-    if (c->reading) {
+    if (c->reading && !c->ovpn) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = false;
     }
@@ -554,14 +617,19 @@ static void heartbeat_record(struct conn *c, struct wire_reader *body)
 {
     const struct options *opt = &c->srv->opt;
     if (opt->mode == MODE_NOHEARTBEAT) {
-        /* OpenSSL >= 1.1 and builds without heartbeats: an unknown record type. */
-        send_fatal_alert(c, c->version, TLS_ALERT_UNEXPECTED_MESSAGE);
+        /* OpenSSL >= 1.1 and builds without heartbeats: an unknown record type. OpenVPN ends
+         * the session on that TLS error at once, without sending the alert. */
+        if (c->ovpn)
+            conn_destroy(c);
+        else
+            send_fatal_alert(c, c->version, TLS_ALERT_UNEXPECTED_MESSAGE);
         return;
     }
     answer_heartbeat(c, body, opt->mode == MODE_VULNERABLE);
     /* ssl3_read_bytes returns -1 "retry read" after a heartbeat; s_server's SSL_accept loop
-     * treats that as an error and drops the connection. */
-    if (opt->style == STYLE_SSERVER && !c->destroying)
+     * treats that as an error and drops the connection. OpenVPN takes it as "no plaintext
+     * yet" and keeps the session. */
+    if (opt->style == STYLE_SSERVER && !c->destroying && !c->ovpn)
         conn_finish(c);
 }
 
@@ -654,6 +722,8 @@ static void pump(struct conn *c)
  * make it answer our close with RST). nginx reads ahead as far as its buffer goes. */
 static size_t read_want(const struct conn *c)
 {
+    if (c->ovpn)
+        return READ_CHUNK; /* the channel frames the TLS bytes, not the socket reads */
     if (c->srv->opt.style == STYLE_NGINX) {
         size_t room = IN_MAX - c->in_len;
         return room < READ_CHUNK ? room : READ_CHUNK;
@@ -698,13 +768,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     if (nread < 0) {
         /* EOF: the client gave up; like both servers, close in turn. Errors: just close. */
-        if (nread == UV_EOF)
+        if (nread == UV_EOF && !c->ovpn)
             conn_finish(c);
         else
             conn_destroy(c);
         return;
     }
-    if (!append_input(c, (const uint8_t *)buf->base, (size_t)nread)) {
+    bool taken = c->ovpn ? ovpn_read(c, (const uint8_t *)buf->base, (size_t)nread)
+                         : append_input(c, (const uint8_t *)buf->base, (size_t)nread);
+    if (!taken) {
         conn_destroy(c);
         return;
     }
@@ -716,7 +788,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 static void update_reading(struct conn *c)
 {
-    if (c->destroying || c->state == ST_CLOSING)
+    if (c->destroying || (c->state == ST_CLOSING && !c->ovpn))
         return;
     bool want = !c->paused && read_want(c) > 0;
     if (want && !c->reading)
@@ -728,6 +800,12 @@ static void update_reading(struct conn *c)
 }
 
 static void on_idle(uv_timer_t *t) { conn_destroy(t->data); }
+
+static bool ovpn_accept(struct conn *c)
+{
+    struct ovpn_config oc = {.role = OVPN_SERVER, .framing = OVPN_TCP};
+    return random_bytes(oc.session_id, sizeof oc.session_id) && hc_ok(ovpn_new(&oc, &c->ovpn));
+}
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -759,6 +837,10 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     uv_timer_start(&c->idle, on_idle, IDLE_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+    if (srv->opt.openvpn && !ovpn_accept(c)) {
+        conn_destroy(c);
+        return;
+    }
     update_reading(c);
 }
 
@@ -914,7 +996,7 @@ static void usage(FILE *out)
           "         [--addr 127.0.0.1|::1]... [--addr-range 127.0.1.0-127.0.4.255]...\n"
           "         [--wbuf BYTES (4096)] [--style sserver|nginx]\n"
           "         [--min-version ssl3|tls1.0|tls1.1|tls1.2 (ssl3)] [--max-version V (tls1.2)]\n"
-          "         [--delay-ms N (0)] [--no-heartbeat-ext]\n"
+          "         [--delay-ms N (0)] [--no-heartbeat-ext] [--openvpn tcp]\n"
           "--addr and --addr-range (inclusive, IPv4) may be repeated: one listening socket per\n"
           "address, all on the same port (--port 0: one port free on all of them, printed\n"
           "once as \"listening on PORT\"). Default: 127.0.0.1.\n",
@@ -985,6 +1067,7 @@ static bool parse_option(struct options *o, int opt, const char *arg)
     case 'w': return hc_parse_uint(arg, 0, 1 << 20, &n) && n >= 512 && ((o->wbuf = n), true);
     case 'd': return hc_parse_uint(arg, 0, 3600000, &n) && ((o->delay_ms = n), true);
     case 'n': o->heartbeat_ext = false; return true;
+    case 'o': return strcmp(arg, "tcp") == 0 && ((o->openvpn = true), true);
     case 'i': return tls_version_parse(arg, &o->min_version);
     case 'x': return tls_version_parse(arg, &o->max_version);
     case 'm':
@@ -1022,6 +1105,7 @@ static bool parse_args(int argc, char **argv, struct options *o)
                                              {"max-version", required_argument, NULL, 'x'},
                                              {"delay-ms", required_argument, NULL, 'd'},
                                              {"no-heartbeat-ext", no_argument, NULL, 'n'},
+                                             {"openvpn", required_argument, NULL, 'o'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     *o = (struct options){.wbuf = 4096,

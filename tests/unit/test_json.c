@@ -11,23 +11,9 @@
 #include <string.h>
 
 static const char *const schema_keys[] = {
-    "target",
-    "host",
-    "ip",
-    "port",
-    "sni",
-    "verdict",
-    "reason",
-    "leaked_bytes",
-    "tls_version",
-    "cipher",
-    "heartbeat_extension",
-    "alert",
-    "cert",
-    "probe",
-    "attempts",
-    "elapsed_ms",
-    "time",
+    "target",  "host",   "ip",           "port",        "transport",  "sni",
+    "verdict", "reason", "leaked_bytes", "tls_version", "cipher",     "heartbeat_extension",
+    "alert",   "cert",   "probe",        "attempts",    "elapsed_ms", "time",
 };
 
 static const char *const cert_keys[] = {"subject",   "issuer",      "not_before",
@@ -115,6 +101,7 @@ static void test_vulnerable_every_key(void **state)
     assert_string_equal(str(o, "host"), "example.com");
     assert_string_equal(str(o, "ip"), "192.0.2.7");
     assert_int_equal(num(o, "port"), 8443);
+    assert_string_equal(str(o, "transport"), "tcp");
     assert_string_equal(str(o, "sni"), "example.com");
     assert_string_equal(str(o, "verdict"), "vulnerable");
     assert_string_equal(str(o, "reason"), "answered a heartbeat");
@@ -267,6 +254,27 @@ static void test_alerts(void **state)
     json_decref(o);
 }
 
+/* The transport is named for every kind: OpenVPN results must not read as plain TLS. */
+static void test_transports(void **state)
+{
+    (void)state;
+    static const struct {
+        enum probe_transport transport;
+        const char *name;
+    } transports[] = {{PROBE_TCP, "tcp"},
+                      {PROBE_DTLS, "dtls"},
+                      {PROBE_OPENVPN_TCP, "openvpn-tcp"},
+                      {PROBE_OPENVPN_UDP, "openvpn-udp"}};
+    for (size_t i = 0; i < HC_ARRAY_LEN(transports); i++) {
+        struct probe_result r = tls12_result(PROBE_VULNERABLE, "answered");
+        r.evidence.transport = transports[i].transport;
+        struct finding f = make_finding(&r);
+        json_t *o = render_object(&f);
+        assert_string_equal(str(o, "transport"), transports[i].name);
+        json_decref(o);
+    }
+}
+
 static void test_over_read_probe(void **state)
 {
     (void)state;
@@ -388,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_every_verdict),
         cmocka_unit_test(test_versions_and_ciphers),
         cmocka_unit_test(test_alerts),
+        cmocka_unit_test(test_transports),
         cmocka_unit_test(test_over_read_probe),
         cmocka_unit_test(test_hostile_strings),
         cmocka_unit_test(test_long_utf8),
