@@ -141,7 +141,8 @@ static void release_acked(struct ovpn *c)
     c->window_len -= done;
     for (size_t i = 0; i < c->window_len; i++)
         c->window[i].off -= bytes;
-    memmove(c->queue, c->queue + bytes, c->queue_len - bytes);
+    if (bytes)
+        memmove(c->queue, c->queue + bytes, c->queue_len - bytes);
     c->queue_len -= bytes;
     c->queue_in_packets -= bytes;
 }
@@ -204,7 +205,8 @@ static size_t build_packet(struct ovpn *c, const struct sent_packet *p)
     write_acks(c, &w, p ? OVPN_ACKS_PER_CONTROL : OVPN_MAX_ACKS);
     if (p) {
         wire_write_u32(&w, p->id);
-        wire_write_bytes(&w, c->queue + p->off, p->len);
+        if (p->len) /* resets carry nothing, and may come before the queue exists */
+            wire_write_bytes(&w, c->queue + p->off, p->len);
     }
     if (c->cfg.framing == OVPN_TCP)
         wire_close(&w, frame);
