@@ -1,12 +1,14 @@
 /* libFuzzer target: one probe driven through a whole conversation with a fuzzed server.
  *
  * Input: one flags byte (bit 0: over-read kit of 100 bytes instead of the zero-leak one;
- * bit 1: no server name), then chunks. A chunk is a length byte L and L bytes from the
+ * bit 1: no server name; bits 2-3: the transport, 2 OpenVPN over TCP, 3 over UDP), then
+ * chunks. A chunk is a length byte L and L bytes from the
  * server, delivered with probe_on_data 1 ms after the previous one; L = 0 is an event whose
  * next byte c says: c >= 0x80, the server closes (reset when c is odd); otherwise time moves
  * on by c * 10 ms. A tick follows every chunk. When the probe wants a connection it gets
  * one, at most 10 times. Whatever the input, a tick past the deadline must end the probe
  * with a valid verdict and a reason. */
+#include "ovpn/ovpn.h"
 #include "probe/kit.h"
 
 #include <stdbool.h>
@@ -32,16 +34,28 @@ static struct probe_kit *kit_for(bool over_read)
     return kits[over_read];
 }
 
-/* The driver's side of every call: take what the probe wants written, and check it. */
+/* The driver's side of every call: take what the probe wants written, and check it. Over
+ * OpenVPN each output is one control packet (its first byte is the length's high byte over
+ * TCP), and the driver takes them until none is left. */
 static void drain(struct probe *p)
 {
-    const uint8_t *out;
-    size_t len;
-    probe_take_output(p, &out, &len);
-    CHECK(len == 0 || out != NULL);
-    CHECK(len <= KIT_RECORD_LEN);
-    if (len > 0)
+    bool openvpn = probe_result(p)->evidence.transport != PROBE_TCP;
+    for (int i = 0; i < 64; i++) {
+        const uint8_t *out;
+        size_t len;
+        probe_take_output(p, &out, &len);
+        CHECK(len == 0 || out != NULL);
+        if (len == 0)
+            return;
+        if (openvpn) {
+            CHECK(len <= 2 + 64 + OVPN_MAX_PAYLOAD);
+            continue;
+        }
+        CHECK(len <= KIT_RECORD_LEN);
         CHECK(out[0] == TLS_CT_HANDSHAKE || out[0] == TLS_CT_HEARTBEAT);
+        return;
+    }
+    __builtin_trap(); /* a probe that never stops writing */
 }
 
 static void check_result(const struct probe *p, const struct probe_config *cfg)
@@ -88,7 +102,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
+    static const enum probe_transport transports[] = {PROBE_TCP, PROBE_TCP, PROBE_OPENVPN_TCP,
+                                                      PROBE_OPENVPN_UDP};
     struct probe_config cfg = {
+        .transport = transports[(data[0] >> 2) & 3],
         .kit = kit_for(data[0] & 1),
         .server_name = data[0] & 2 ? NULL : "example.com",
         .timeout_ms = TIMEOUT_MS,
