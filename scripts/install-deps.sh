@@ -8,6 +8,9 @@ BUILD="build-essential clang pkg-config libssl-dev libuv1-dev libjansson-dev lib
 # libclang-rt-*-dev: LeakSanitizer/libFuzzer runtimes for clang's sanitizer and fuzz builds.
 CLANG_RT="libclang-rt-14-dev"
 PEERS="openssl gnutls-bin nginx-light curl jq valgrind clang-format procps iproute2 python3 time"
+# openvpn: the OpenVPN integration tests (its server on loopback, "--dev null", no tun device);
+# tshark: their optional check that Wireshark's OpenVPN dissector reads our packets.
+PEERS="$PEERS openvpn tshark"
 want=""
 for p in $BUILD $CLANG_RT $PEERS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || want="$want $p"
