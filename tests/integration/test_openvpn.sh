@@ -3,8 +3,8 @@
 # - Debian's openvpn (OpenSSL 3) on loopback, peer-to-peer TLS server on "--dev null" (no tun
 #   device needed: the tests never get past the TLS handshake): not_vulnerable, its session
 #   ended on the heartbeat; the same with --tls-auth and --tls-crypt: inconclusive, protected.
-# - build/targets/vulnserver --openvpn tcp (OpenSSL 1.0.1f / 1.0.1g / no heartbeats behind
-#   OpenVPN framing): vulnerable / patched / not_vulnerable.
+# - build/targets/vulnserver --openvpn tcp|udp (OpenSSL 1.0.1f / 1.0.1g / no heartbeats
+#   behind OpenVPN framing): vulnerable / patched / not_vulnerable.
 # - With tshark: Wireshark's OpenVPN dissector reads our packets without a malformed one.
 # Over UDP the same servers run when this build's engine has a UDP path (the DTLS work);
 # until then those cases are skipped and say so.
@@ -195,6 +195,19 @@ else
     else
         fail "openvpn over UDP" "server did not start: $(tail -n 5 "$WORK/openvpn-udp.log")"
     fi
+    for mv in "vulnerable vulnerable" "patched patched" "noheartbeat not_vulnerable"; do
+        read -r mode want <<<"$mv"
+        if start_listener "$WORK/vsu-$mode.log" "$VULNSERVER" --port 0 --addr 127.0.0.1 \
+            --cert "$CERT_KEY" --mode "$mode" --openvpn udp; then
+            check "vulnserver --openvpn udp, $mode -> $want" "$want" "127.0.0.1:$LISTEN_PORT" \
+                --openvpn-udp &&
+                expect_jq "vulnserver --openvpn udp, $mode: transport openvpn-udp" \
+                    '.transport == "openvpn-udp"'
+            stop_daemon "$DAEMON_PID"
+        else
+            fail "vulnserver --openvpn udp, $mode" "did not start"
+        fi
+    done
     p=$(free_port)
     if ovpn_server udp-tls-auth udp "$p" --tls-auth "$WORK/ta.key" 0; then
         check "openvpn --tls-auth over UDP -> inconclusive" inconclusive "127.0.0.1:$p" \

@@ -10,9 +10,11 @@
  * - ssl3_read_bytes answers a heartbeat at any time after the ServerHello, then returns
  *   "retry read": s_server gives up on the connection, nginx waits for new bytes (pump).
  *
- * With --openvpn tcp the same TLS runs inside OpenVPN's control channel (src/ovpn, server
+ * With --openvpn tcp|udp the same TLS runs inside OpenVPN's control channel (src/ovpn, server
  * role, no tls-auth), as in an OpenVPN server linked with 1.0.1f: the TLS bytes go through
  * the channel in both directions, and a close waits until the peer has acknowledged them.
+ * Over UDP one socket serves every peer, a session per address, opened by a hard reset;
+ * nothing is retransmitted (a test target on loopback loses no datagram).
  *
  * One libuv loop serves every connection; each connection is a small state machine over its
  * input buffer. Usage: see usage() below. */
@@ -70,7 +72,8 @@ struct options {
     uint16_t max_version;
     uint64_t delay_ms;
     bool heartbeat_ext;
-    bool openvpn; /* --openvpn tcp */
+    bool openvpn; /* --openvpn tcp|udp */
+    enum ovpn_framing openvpn_framing;
 };
 
 struct conn;
@@ -85,6 +88,8 @@ struct server {
     uint8_t *cert_der;
     size_t cert_len;
     struct conn *conns; /* every live connection, to close them all on SIGTERM */
+    uv_udp_t udp;       /* --openvpn udp: the one socket, instead of the listeners */
+    bool udp_open;
 };
 
 enum conn_state { ST_HELLO, ST_FLIGHT_SENT, ST_CLOSING };
@@ -122,6 +127,8 @@ struct conn {
     struct out_chunk *delayed_head, *delayed_tail;
     size_t delayed_bytes;
     struct ovpn *ovpn; /* --openvpn: the control channel around the TLS bytes */
+    bool udp;          /* --openvpn udp: datagrams to peer on the server's socket */
+    struct sockaddr_storage peer;
     bool ovpn_closing; /* close once the peer has acknowledged every TLS byte */
 };
 
@@ -183,8 +190,24 @@ static void on_write(uv_write_t *req, int status)
     }
 }
 
+/* --openvpn udp: one packet, one datagram; the close just forgets the peer. */
+static void start_datagram(struct conn *c, struct out_chunk *chunk)
+{
+    uv_buf_t buf = uv_buf_init((char *)chunk->data, (unsigned)chunk->len);
+    bool close = chunk->close;
+    if (!close)
+        (void)uv_udp_try_send(&c->srv->udp, &buf, 1, (const struct sockaddr *)&c->peer);
+    free(chunk);
+    if (close)
+        conn_destroy(c);
+}
+
 static void start_chunk(struct conn *c, struct out_chunk *chunk)
 {
+    if (c->udp) {
+        start_datagram(c, chunk);
+        return;
+    }
     if (chunk->close) {
         free(chunk);
         close_socket(c);
@@ -803,21 +826,19 @@ static void on_idle(uv_timer_t *t) { conn_destroy(t->data); }
 
 static bool ovpn_accept(struct conn *c)
 {
-    struct ovpn_config oc = {.role = OVPN_SERVER, .framing = OVPN_TCP};
+    struct ovpn_config oc = {.role = OVPN_SERVER, .framing = c->srv->opt.openvpn_framing};
     return random_bytes(oc.session_id, sizeof oc.session_id) && hc_ok(ovpn_new(&oc, &c->ovpn));
 }
 
-static void on_connection(uv_stream_t *listener, int status)
+/* A connection's state, linked into the server's list; NULL when out of memory. */
+static struct conn *conn_new(struct server *srv)
 {
-    struct server *srv = listener->data;
-    if (status < 0)
-        return;
     struct conn *c = calloc(1, sizeof *c);
     uint8_t *wbuf = malloc(srv->opt.wbuf);
     if (!c || !wbuf) {
         free(c);
         free(wbuf);
-        return;
+        return NULL;
     }
     c->srv = srv;
     c->wbuf_mem = wbuf;
@@ -831,6 +852,15 @@ static void on_connection(uv_stream_t *listener, int status)
     if (srv->conns)
         srv->conns->prev = c;
     srv->conns = c;
+    return c;
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct server *srv = listener->data;
+    struct conn *c = status < 0 ? NULL : conn_new(srv);
+    if (!c)
+        return;
     if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
         conn_destroy(c);
         return;
@@ -853,6 +883,9 @@ static void on_signal(uv_signal_t *sig, int signum)
     for (size_t i = 0; i < srv->listener_count; i++)
         uv_close((uv_handle_t *)&srv->listeners[i], NULL);
     srv->listener_count = 0;
+    if (srv->udp_open)
+        uv_close((uv_handle_t *)&srv->udp, NULL);
+    srv->udp_open = false;
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     for (struct conn *c = srv->conns; c; c = c->next)
@@ -990,13 +1023,99 @@ static int start_listening(struct server *srv)
     return r;
 }
 
+/* ---- --openvpn udp: sessions by peer address on one socket ---- */
+
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+    size_t len =
+        b->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    return a->ss_family == b->sa_family && memcmp(a, b, len) == 0;
+}
+
+/* The peer's session; a hard reset from a new address opens one (the conn keeps an unused
+ * TCP handle so that it closes like any other). */
+static struct conn *udp_session(struct server *srv, const struct sockaddr *from,
+                                const uint8_t *data, size_t len)
+{
+    for (struct conn *c = srv->conns; c; c = c->next)
+        if (c->udp && !c->destroying && same_peer(&c->peer, from))
+            return c;
+    if (len == 0 || data[0] != OVPN_P_CONTROL_HARD_RESET_CLIENT_V2 << OVPN_OPCODE_SHIFT)
+        return NULL;
+    struct conn *c = conn_new(srv);
+    if (!c)
+        return NULL;
+    c->udp = true;
+    memcpy(&c->peer, from,
+           from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    uv_timer_start(&c->idle, on_idle, IDLE_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+    if (!ovpn_accept(c)) {
+        conn_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void on_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h, (void)suggested;
+    *buf = uv_buf_init((char *)read_scratch, sizeof read_scratch);
+}
+
+static void on_datagram(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
+                        const struct sockaddr *from, unsigned flags)
+{
+    (void)flags;
+    if (nread <= 0 || !from)
+        return;
+    const uint8_t *data = (const uint8_t *)buf->base;
+    struct conn *c = udp_session(udp->data, from, data, (size_t)nread);
+    if (!c)
+        return;
+    if (!ovpn_read(c, data, (size_t)nread)) {
+        conn_destroy(c);
+        return;
+    }
+    uv_timer_again(&c->idle);
+    c->arrival = true;
+    pump(c);
+}
+
+static int start_udp(struct server *srv)
+{
+    struct sockaddr_storage sa = srv->opt.addrs[0];
+    set_port(&sa, (int)srv->opt.port);
+    int len = sizeof sa;
+    int r = uv_udp_init(&srv->loop, &srv->udp);
+    if (r != 0)
+        return r;
+    srv->udp_open = true;
+    srv->udp.data = srv;
+    r = uv_udp_bind(&srv->udp, (const struct sockaddr *)&sa, 0);
+    if (r == 0)
+        r = uv_udp_getsockname(&srv->udp, (struct sockaddr *)&sa, &len);
+    if (r == 0)
+        r = uv_udp_recv_start(&srv->udp, on_udp_alloc, on_datagram);
+    if (r != 0) {
+        fprintf(stderr, "vulnserver: udp: %s\n", uv_strerror(r));
+        uv_close((uv_handle_t *)&srv->udp, NULL);
+        srv->udp_open = false;
+        return r;
+    }
+    printf("listening on %d\n",
+           ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+                                          : ((struct sockaddr_in *)&sa)->sin_port));
+    fflush(stdout);
+    return 0;
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: vulnserver --port N --cert FILE.pem --mode vulnerable|patched|noheartbeat\n"
           "         [--addr 127.0.0.1|::1]... [--addr-range 127.0.1.0-127.0.4.255]...\n"
           "         [--wbuf BYTES (4096)] [--style sserver|nginx]\n"
           "         [--min-version ssl3|tls1.0|tls1.1|tls1.2 (ssl3)] [--max-version V (tls1.2)]\n"
-          "         [--delay-ms N (0)] [--no-heartbeat-ext] [--openvpn tcp]\n"
+          "         [--delay-ms N (0)] [--no-heartbeat-ext] [--openvpn tcp|udp]\n"
           "--addr and --addr-range (inclusive, IPv4) may be repeated: one listening socket per\n"
           "address, all on the same port (--port 0: one port free on all of them, printed\n"
           "once as \"listening on PORT\"). Default: 127.0.0.1.\n",
@@ -1067,7 +1186,10 @@ static bool parse_option(struct options *o, int opt, const char *arg)
     case 'w': return hc_parse_uint(arg, 0, 1 << 20, &n) && n >= 512 && ((o->wbuf = n), true);
     case 'd': return hc_parse_uint(arg, 0, 3600000, &n) && ((o->delay_ms = n), true);
     case 'n': o->heartbeat_ext = false; return true;
-    case 'o': return strcmp(arg, "tcp") == 0 && ((o->openvpn = true), true);
+    case 'o':
+        o->openvpn = true;
+        o->openvpn_framing = strcmp(arg, "udp") == 0 ? OVPN_UDP : OVPN_TCP;
+        return strcmp(arg, "tcp") == 0 || strcmp(arg, "udp") == 0;
     case 'i': return tls_version_parse(arg, &o->min_version);
     case 'x': return tls_version_parse(arg, &o->max_version);
     case 'm':
@@ -1159,7 +1281,8 @@ int main(int argc, char **argv)
     srv.sigterm.data = srv.sigint.data = &srv;
     uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
     uv_signal_start(&srv.sigint, on_signal, SIGINT);
-    int r = start_listening(&srv);
+    bool udp = srv.opt.openvpn && srv.opt.openvpn_framing == OVPN_UDP;
+    int r = udp ? start_udp(&srv) : start_listening(&srv);
     if (r != 0) {
         uv_close((uv_handle_t *)&srv.sigterm, NULL);
         uv_close((uv_handle_t *)&srv.sigint, NULL);
