@@ -3,6 +3,7 @@
 # - Debian's openvpn (OpenSSL 3) on loopback, peer-to-peer TLS server on "--dev null" (no tun
 #   device needed: the tests never get past the TLS handshake): not_vulnerable, its session
 #   ended on the heartbeat; the same with --tls-auth and --tls-crypt: inconclusive, protected.
+#   Where a tun device works, also a multi-client server (--mode server).
 # - build/targets/vulnserver --openvpn tcp|udp (OpenSSL 1.0.1f / 1.0.1g / no heartbeats
 #   behind OpenVPN framing): vulnerable / patched / not_vulnerable.
 # - With tshark: Wireshark's OpenVPN dissector reads our packets without a malformed one.
@@ -102,6 +103,18 @@ if [ -n "$capture" ]; then
     fi
 else
     skip "tshark check" "needs tshark and root to capture on lo"
+fi
+
+# ---- a multi-client server ("--mode server"): it needs a tun device, skipped without ----
+p=$(free_port)
+if [ -c /dev/net/tun ] && ovpn_server multi tcp-server "$p" --mode server --dev tun \
+    --server 10.231.0.0 255.255.255.0 --topology subnet; then
+    check "openvpn --mode server over TCP -> not_vulnerable" not_vulnerable "127.0.0.1:$p" --openvpn &&
+        expect_jq "openvpn --mode server: TLS 1.2 through the control channel" \
+            '.tls_version == "TLSv1.2" and .transport == "openvpn-tcp"'
+    stop_daemon "$DAEMON_PID"
+else
+    skip "openvpn --mode server" "no usable tun device: $(tail -n 1 "$WORK/openvpn-multi.log" 2>/dev/null)"
 fi
 
 # ---- tls-auth and tls-crypt: a plain hard reset gets no answer ----
