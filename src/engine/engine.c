@@ -179,22 +179,27 @@ static void on_written(uv_write_t *req, int status)
     free(req->data);
 }
 
+/* Every write the probe has now, each its own (probe.h): over OpenVPN, a window of packets. */
 static void write_output(struct job *j)
 {
-    const uint8_t *out;
-    size_t n;
-    probe_take_output(j->probe, &out, &n);
-    if (n == 0 || !j->tcp || j->connecting)
-        return;
-    /* A copy: the probe may rewrite its buffer before libuv is done with it. */
-    struct write_req *w = malloc(sizeof *w + n);
-    if (!w)
-        return; /* the probe's deadline turns this into a result */
-    memcpy(w->data, out, n);
-    w->buf = uv_buf_init((char *)w->data, (unsigned)n);
-    w->req.data = w;
-    if (uv_write(&w->req, (uv_stream_t *)j->tcp, &w->buf, 1, on_written) != 0)
-        free(w);
+    for (;;) {
+        const uint8_t *out;
+        size_t n;
+        probe_take_output(j->probe, &out, &n);
+        if (n == 0 || !j->tcp || j->connecting)
+            return;
+        /* A copy: the probe may rewrite its buffer before libuv is done with it. */
+        struct write_req *w = malloc(sizeof *w + n);
+        if (!w)
+            return; /* the probe's deadline turns this into a result */
+        memcpy(w->data, out, n);
+        w->buf = uv_buf_init((char *)w->data, (unsigned)n);
+        w->req.data = w;
+        if (uv_write(&w->req, (uv_stream_t *)j->tcp, &w->buf, 1, on_written) != 0) {
+            free(w);
+            return;
+        }
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
