@@ -68,6 +68,11 @@ if command -v tshark >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
         grep -q "Capturing on" "$WORK/tshark.log" 2>/dev/null && break
         sleep 0.1
     done
+    if ! grep -q "Capturing on" "$WORK/tshark.log" 2>/dev/null; then
+        note "tshark cannot capture here: $(tail -n 1 "$WORK/tshark.log")"
+        stop_daemon "$tshark_pid"
+        capture=
+    fi
 fi
 if ovpn_server tcp tcp-server "$p"; then
     if check "openvpn (OpenSSL 3) over TCP -> not_vulnerable" not_vulnerable "127.0.0.1:$p" --openvpn; then
