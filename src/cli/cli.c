@@ -99,6 +99,10 @@ static const char scan_usage[] =
     "dtls://HOST:PORT);\n"
     "                        heartbeats claim at most 16365 bytes: more would crash a\n"
     "                        vulnerable DTLS server (--leak N then reads at most 16349)\n"
+    "      --openvpn         TLS inside OpenVPN's control channel, over TCP; port 1194 by\n"
+    "                        default. Without its tls-auth/tls-crypt key: a server that\n"
+    "                        requires one does not answer, and is reported inconclusive\n"
+    "      --openvpn-udp     the same over UDP\n"
     "      --leak N          forensics: over-read N bytes (1..65519) of server memory;\n"
     "                        counted, never printed\n"
     "      --dump FILE       write the leaked bytes to FILE (mode 0600); needs --leak\n"
@@ -164,6 +168,8 @@ enum {
     OPT_NO_PROGRESS,
     OPT_STARTTLS,
     OPT_XMPP_DOMAIN,
+    OPT_OPENVPN,
+    OPT_OPENVPN_UDP,
 };
 
 static const struct option scan_long_options[] = {
@@ -194,6 +200,8 @@ static const struct option scan_long_options[] = {
     {"output", required_argument, NULL, 'o'},
     {"resume", required_argument, NULL, OPT_RESUME},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"openvpn", no_argument, NULL, OPT_OPENVPN},
+    {"openvpn-udp", no_argument, NULL, OPT_OPENVPN_UDP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -315,6 +323,8 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
         o->engine.xmpp_domain = arg;
         return -1;
     case OPT_UDP: o->engine.transport = PROBE_DTLS; return -1;
+    case OPT_OPENVPN: o->engine.transport = PROBE_OPENVPN_TCP; return -1;
+    case OPT_OPENVPN_UDP: o->engine.transport = PROBE_OPENVPN_UDP; return -1;
     case OPT_LEAK:
         if (!hc_parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
             return usage_error("--leak: '%s' is not a byte count from 1 to %d", arg,
@@ -361,6 +371,10 @@ static int scan_checked(struct scan_cli *c, int argc, char **argv)
         o->engine.leak_bytes = 1; /* sent 16380, claimed 16381: only an over-read answers */
     if (o->dump_path && !o->engine.leak_bytes)
         return usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
+    bool openvpn =
+        o->engine.transport == PROBE_OPENVPN_TCP || o->engine.transport == PROBE_OPENVPN_UDP;
+    if (openvpn && !o->ports)
+        o->ports = "1194"; /* OpenVPN's IANA port */
     o->targets = argv + optind;
     o->target_count = (size_t)(argc - optind);
     o->input_files = c->lists.inputs;

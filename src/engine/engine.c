@@ -212,39 +212,47 @@ static void send_datagram(struct job *j, const uint8_t *out, size_t n)
 }
 
 /* Most writes go out at once (uv_try_write): no copy, no epoll change. Only what the socket
- * did not take is copied, since the probe may rewrite its buffer before libuv is done. */
-static void write_output(struct job *j)
+ * did not take is copied, since the probe may rewrite its buffer before libuv is done.
+ * False when the connection cannot take more. */
+static bool write_stream(struct job *j, const uint8_t *out, size_t n)
 {
-    const uint8_t *out;
-    size_t n;
-    probe_take_output(j->probe, &out, &n);
-    if (j->udp) {
-        /* Several datagrams may be due at once; the count bounds a misbehaving probe. */
-        for (int i = 0; n > 0 && i < ENGINE_MAX_DATAGRAMS; i++) {
-            send_datagram(j, out, n);
-            probe_take_output(j->probe, &out, &n);
-        }
-        return;
-    }
-    if (n == 0 || !j->tcp || j->connecting)
-        return;
     uv_buf_t whole = uv_buf_init((char *)out, (unsigned)n);
     int sent = uv_try_write((uv_stream_t *)j->tcp, &whole, 1);
     if (sent == (int)n)
-        return;
+        return true;
     if (sent < 0 && sent != UV_EAGAIN) {
         j->write_reset = sent == UV_ECONNRESET || sent == UV_EPIPE; /* seen again on read */
-        return;
+        return false;
     }
     size_t done = sent > 0 ? (size_t)sent : 0;
     struct write_req *w = malloc(sizeof *w + (n - done));
     if (!w)
-        return; /* the probe's deadline turns this into a result */
+        return false; /* the probe's deadline turns this into a result */
     memcpy(w->data, out + done, n - done);
     w->buf = uv_buf_init((char *)w->data, (unsigned)(n - done));
     w->req.data = w;
-    if (uv_write(&w->req, (uv_stream_t *)j->tcp, &w->buf, 1, on_written) != 0)
+    if (uv_write(&w->req, (uv_stream_t *)j->tcp, &w->buf, 1, on_written) != 0) {
         free(w);
+        return false;
+    }
+    return true;
+}
+
+/* Every write or datagram the probe has now, each its own (probe.h): over OpenVPN a window
+ * of packets. The count bounds a misbehaving probe. */
+static void write_output(struct job *j)
+{
+    for (int i = 0; i < ENGINE_MAX_DATAGRAMS; i++) {
+        const uint8_t *out;
+        size_t n;
+        probe_take_output(j->probe, &out, &n);
+        if (n == 0)
+            return;
+        if (j->udp)
+            send_datagram(j, out, n);
+        else if (!j->tcp || j->connecting || !write_stream(j, out, n))
+            return;
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

@@ -2,6 +2,8 @@
 #include "probe/kit.h"
 #include "proto/proto.h"
 
+#include "ovpn/ovpn.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,10 @@ struct probe {
     uint8_t hello[1024 + 64];
     const uint8_t *out;
     size_t out_len;
+    /* OpenVPN transports: the control channel of this connection, and the time of the last
+     * call into the probe, which stamps its packets for retransmission */
+    struct ovpn *ovpn;
+    uint64_t now;
     /* --leak */
     uint8_t *leak;
     size_t leak_payload_seen;
@@ -74,6 +80,11 @@ const char *probe_transport_name(enum probe_transport t)
 {
     static const char *const names[] = {"tcp", "dtls", "openvpn-tcp", "openvpn-udp"};
     return (unsigned)t < HC_ARRAY_LEN(names) ? names[t] : "tcp";
+}
+
+static bool over_openvpn(const struct probe *p)
+{
+    return p->cfg.transport == PROBE_OPENVPN_TCP || p->cfg.transport == PROBE_OPENVPN_UDP;
 }
 
 const char *probe_verdict_name(enum probe_verdict v)
@@ -630,12 +641,102 @@ static void feed(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
     }
 }
 
+static void capture_first(struct probe *p, const uint8_t *data, size_t len)
+{
+    size_t keep = FIRST_BYTES - p->first_len;
+    keep = keep < len ? keep : len;
+    memcpy(p->first + p->first_len, data, keep);
+    p->first_len += keep;
+}
+
+/* TLS bytes from the server, straight from the socket or out of OpenVPN's channel. */
+static void tls_in(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
+{
+    if (!reading(p))
+        return;
+    capture_first(p, data, len);
+    feed(p, now, data, len);
+}
+
+/* ---- OpenVPN: the TLS byte stream inside the control channel (src/ovpn) ---- */
+
+/* The reset is the one packet a server without tls-auth/tls-crypt always answers; with
+ * them it drops every packet lacking their HMAC, so silence proves neither verdict. */
+static const char no_reset_answer[] =
+    "no answer to an OpenVPN hard reset: tls-auth or tls-crypt protects the control channel "
+    "(HMAC-signed packets required)";
+
+/* OpenVPN reads TLS through memory BIOs and ends the session on any TLS error, dropping what
+ * the library wrote: the unexpected_message alert of a stack without heartbeats never leaves,
+ * the session just ends. OpenSSL 1.0.1f answers the probe and 1.0.1g drops it silently
+ * (tls1_process_heartbeat returns 0, no error): neither ends the session. */
+static const char session_ended[] =
+    "heartbeat refused: the OpenVPN server ended the session on it (its TLS library rejected "
+    "the record; OpenVPN drops the alert as it closes), where OpenSSL 1.0.1f answers and "
+    "1.0.1g drops it and goes on";
+
+static void ovpn_start(struct probe *p)
+{
+    ovpn_free(p->ovpn);
+    p->ovpn = NULL;
+    uint8_t random[32];
+    kit_hello_random(p->cfg.kit, random); /* a session id must differ, not be secret */
+    struct ovpn_config oc = {
+        .role = OVPN_CLIENT,
+        .framing = p->cfg.transport == PROBE_OPENVPN_UDP ? OVPN_UDP : OVPN_TCP,
+    };
+    memcpy(oc.session_id, random, sizeof oc.session_id);
+    hc_result r = ovpn_new(&oc, &p->ovpn);
+    if (!hc_ok(r))
+        fail(p, r, "cannot open the OpenVPN channel");
+}
+
+static void ovpn_deliver(void *ctx, const uint8_t *data, size_t len)
+{
+    struct probe *p = ctx;
+    tls_in(p, p->now, data, len);
+}
+
+static void ovpn_in(struct probe *p, const uint8_t *data, size_t len)
+{
+    bool answered = ovpn_established(p->ovpn);
+    hc_result r = ovpn_on_data(p->ovpn, data, len, ovpn_deliver, p);
+    if (hc_ok(r) || !reading(p))
+        return;
+    if (answered || ovpn_established(p->ovpn)) {
+        fail(p, r, "bad OpenVPN packet");
+        return;
+    }
+    char quoted[4 * FIRST_BYTES + 1];
+    capture_first(p, data, len);
+    quote_reply(p, quoted, sizeof quoted);
+    finish(p, PROBE_NOT_TLS, "reply is not OpenVPN: \"%s\"", quoted);
+}
+
+/* Our TLS bytes enter the channel; its packets leave one per call (one datagram over UDP). */
+static void ovpn_out(struct probe *p, const uint8_t **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (p->out_len) {
+        hc_result r = ovpn_send(p->ovpn, p->out, p->out_len);
+        p->out = NULL;
+        p->out_len = 0;
+        if (!hc_ok(r)) {
+            fail(p, r, "cannot queue TLS bytes for OpenVPN");
+            return;
+        }
+    }
+    if (reading(p))
+        ovpn_take_output(p->ovpn, p->now, data, len);
+}
+
 /* ---- the driver's interface ---- */
 
 hc_result probe_new(const struct probe_config *cfg, uint64_t now_ms, struct probe **out)
 {
     HC_ENSURE(cfg->kit && cfg->max_version >= TLS_VERSION_SSL3 &&
-                  cfg->max_version <= TLS_VERSION_TLS12,
+                  cfg->max_version <= TLS_VERSION_TLS12 && cfg->transport <= PROBE_OPENVPN_UDP,
               HC_ERR_USAGE);
     struct probe *p = calloc(1, sizeof *p);
     HC_ENSURE(p, HC_ERR_NOMEM);
@@ -662,6 +763,7 @@ void probe_free(struct probe *p)
     dtls_probe_free(p->dtls);
     tls_handshake_buffer_free(&p->hs);
     prelude_free(p->prelude);
+    ovpn_free(p->ovpn);
     if (p->leak)
         hc_free_secret(p->leak, p->cfg.kit->leak_bytes);
     hc_wipe(p, sizeof *p);
@@ -674,7 +776,7 @@ void probe_on_connected(struct probe *p, uint64_t now_ms)
         dtls_probe_on_connected(p->dtls, now_ms);
         return;
     }
-    (void)now_ms;
+    p->now = now_ms;
     if (p->phase != PH_CONNECT)
         return;
     p->result.evidence.attempts++;
@@ -690,7 +792,10 @@ void probe_on_connected(struct probe *p, uint64_t now_ms)
         return;
     }
     p->phase = PH_HANDSHAKE;
-    send_client_hello(p, NULL, 0);
+    if (over_openvpn(p))
+        ovpn_start(p); /* a new connection is a new session */
+    if (p->phase == PH_HANDSHAKE)
+        send_client_hello(p, NULL, 0);
 }
 
 void probe_on_connect_failed(struct probe *p, uint64_t now_ms, const char *why)
@@ -712,16 +817,17 @@ void probe_on_data(struct probe *p, uint64_t now_ms, const uint8_t *data, size_t
         dtls_probe_on_data(p->dtls, now_ms, data, len);
         return;
     }
+    p->now = now_ms;
     if (!reading(p))
         return;
-    size_t keep = FIRST_BYTES - p->first_len;
-    keep = keep < len ? keep : len;
-    memcpy(p->first + p->first_len, data, keep);
-    p->first_len += keep;
-    if (p->phase == PH_PRELUDE)
+    if (p->ovpn) {
+        ovpn_in(p, data, len);
+    } else if (p->phase == PH_PRELUDE) {
+        capture_first(p, data, len);
         prelude_data(p, now_ms, data, len);
-    else
-        feed(p, now_ms, data, len);
+    } else {
+        tls_in(p, now_ms, data, len);
+    }
 }
 
 /* The heartbeat went unanswered. Was it dropped by a patched OpenSSL, or never understood?
@@ -753,12 +859,19 @@ void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset)
                    p->result.evidence.prelude, prelude_reason(p->prelude));
         break;
     case PH_HANDSHAKE:
+        if (p->ovpn && !ovpn_established(p->ovpn)) {
+            finish(p, PROBE_INCONCLUSIVE, "%s; the server %s the connection", no_reset_answer,
+                   how); /* OpenVPN closes at once on a packet without a valid HMAC */
+            break;
+        }
         handshake_failed(p, false, "connection %s %s", how,
                          p->first_len ? "during the handshake" : "after the ClientHello");
         break;
     case PH_PROBED:
     case PH_FOLLOWED:
-        if (heartbeats_unknown(p))
+        if (p->ovpn)
+            finish(p, PROBE_NOT_VULNERABLE, "%s", session_ended);
+        else if (heartbeats_unknown(p))
             finish(p, PROBE_NOT_VULNERABLE,
                    "no heartbeat support: no heartbeat extension in the %s ServerHello, and the "
                    "server %s the connection instead of answering the heartbeat",
@@ -793,7 +906,9 @@ static void deadline_passed(struct probe *p)
                    p->result.evidence.prelude, secs);
         break;
     case PH_HANDSHAKE:
-        if (p->first_len == 0)
+        if (p->ovpn && !ovpn_established(p->ovpn))
+            finish(p, PROBE_INCONCLUSIVE, "%s", no_reset_answer);
+        else if (p->first_len == 0)
             finish(p, PROBE_INCONCLUSIVE, "connected, but no reply to the %s ClientHello in %gs",
                    version_name(p->attempt.version), secs);
         else
@@ -802,7 +917,11 @@ static void deadline_passed(struct probe *p)
         break;
     case PH_PROBED:
     case PH_FOLLOWED:
-        if (heartbeats_unknown(p))
+        /* Over UDP a session that ended sends nothing: the follow-up is never acknowledged. */
+        if (p->ovpn && p->phase == PH_FOLLOWED && !ovpn_all_acked(p->ovpn))
+            finish(p, PROBE_NOT_VULNERABLE, "%s (our follow-up heartbeat was never acknowledged)",
+                   session_ended);
+        else if (heartbeats_unknown(p))
             finish(p, PROBE_NOT_VULNERABLE,
                    "no heartbeat support: no heartbeat extension in the %s ServerHello, and no "
                    "answer to either heartbeat in %gs",
@@ -823,6 +942,7 @@ void probe_on_tick(struct probe *p, uint64_t now_ms)
         dtls_probe_on_tick(p->dtls, now_ms);
         return;
     }
+    p->now = now_ms;
     if (p->phase == PH_DONE)
         return;
     if (now_ms >= p->deadline) {
@@ -850,6 +970,10 @@ void probe_take_output(struct probe *p, const uint8_t **data, size_t *len)
         dtls_probe_take_output(p->dtls, data, len);
         return;
     }
+    if (p->ovpn) {
+        ovpn_out(p, data, len);
+        return;
+    }
     *data = p->out;
     *len = p->out_len;
     p->out = NULL;
@@ -865,6 +989,8 @@ uint64_t probe_wakeup_at(const struct probe *p)
         at = p->followup_at;
     if (p->phase == PH_LEAKING && p->leak_idle_at < at)
         at = p->leak_idle_at;
+    if (p->ovpn && reading(p) && ovpn_wakeup_at(p->ovpn) < at)
+        at = ovpn_wakeup_at(p->ovpn); /* a retransmission over UDP */
     return at;
 }
 

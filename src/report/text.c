@@ -27,6 +27,8 @@ static void details(FILE *out, const struct finding *f)
     fprintf(out, "    address     %s port %u%s%s%s\n", f->ip && *f->ip ? f->ip : "-", f->port,
             probe_transport_is_datagram(f->transport) ? "/udp" : "", f->sni ? ", SNI " : "",
             f->sni ? f->sni : "");
+    if (f->transport != PROBE_TCP)
+        fprintf(out, "    transport   %s\n", probe_transport_name(f->transport));
     if (ev->prelude)
         fprintf(out, "    starttls    %s\n", ev->prelude);
     if (ev->server_hello) {

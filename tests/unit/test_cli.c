@@ -235,6 +235,24 @@ static void test_scan_udp(void **state)
     captured_output_free(&r);
 }
 
+/* --openvpn: OpenVPN's port for addresses without one, and the transport reaches the probe
+ * through the engine: our silent listener never answers the hard reset. */
+static void test_openvpn(void **state)
+{
+    (void)state;
+    char *dry[] = {"heartcheck", "scan",          "--openvpn", "--dry-run",
+                   "127.0.0.1",  "127.0.0.2:555", NULL};
+    expect_stdout(6, dry, "127.0.0.1:1194\n127.0.0.2:555\n");
+    char *argv[] = {"heartcheck", "scan", "--openvpn", "--json", "-t", "0.3", own_target, NULL};
+    struct captured_output r = run_cli(7, argv);
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.out, "\"transport\":\"openvpn-tcp\""));
+    assert_non_null(strstr(r.out, "no answer to an OpenVPN hard reset"));
+    captured_output_free(&r);
+    char *help[] = {"heartcheck", "scan", "--help", NULL};
+    expect_stdout(3, help, "--openvpn-udp");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_scan_own_silent_port),
         cmocka_unit_test(test_scan_udp),
+        cmocka_unit_test(test_openvpn),
     };
     return cmocka_run_group_tests(tests, open_listener, close_listener);
 }

@@ -308,6 +308,27 @@ static void test_alerts(void **state)
     json_decref(o);
 }
 
+/* The transport is named for every kind: OpenVPN results must not read as plain TLS. */
+static void test_transports(void **state)
+{
+    (void)state;
+    static const struct {
+        enum probe_transport transport;
+        const char *name;
+    } transports[] = {{PROBE_TCP, "tcp"},
+                      {PROBE_DTLS, "dtls"},
+                      {PROBE_OPENVPN_TCP, "openvpn-tcp"},
+                      {PROBE_OPENVPN_UDP, "openvpn-udp"}};
+    for (size_t i = 0; i < HC_ARRAY_LEN(transports); i++) {
+        struct probe_result r = tls12_result(PROBE_VULNERABLE, "answered");
+        struct finding f = make_finding(&r);
+        f.transport = transports[i].transport;
+        json_t *o = render_object(&f);
+        assert_string_equal(str(o, "transport"), transports[i].name);
+        json_decref(o);
+    }
+}
+
 static void test_over_read_probe(void **state)
 {
     (void)state;
@@ -431,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_versions_and_ciphers),
         cmocka_unit_test(test_dtls),
         cmocka_unit_test(test_alerts),
+        cmocka_unit_test(test_transports),
         cmocka_unit_test(test_over_read_probe),
         cmocka_unit_test(test_hostile_strings),
         cmocka_unit_test(test_long_utf8),

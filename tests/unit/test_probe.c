@@ -3,6 +3,7 @@
  * split at every offset. */
 #include "unit.h"
 
+#include "ovpn/ovpn.h"
 #include "probe/kit.h"
 #include "probe/probe.h"
 #include "proto/proto.h"
@@ -827,6 +828,283 @@ static void prelude_runs_again_after_fallback(void **state)
     probe_free(p);
 }
 
+/* ---- OpenVPN: the same TLS inside the control channel (src/ovpn) ---- */
+
+/* An OpenVPN server without tls-auth: a server-role channel that the test speaks TLS through. */
+struct ovpn_peer {
+    struct ovpn *ch;
+    bool tcp;
+    bool deaf;                /* drops everything from the probe: a tls-auth server */
+    uint8_t tls[2 * MSG_MAX]; /* the TLS bytes the probe sent */
+    size_t tls_len;
+    unsigned datagrams; /* probe outputs seen */
+};
+
+static void peer_collect(void *ctx, const uint8_t *data, size_t len)
+{
+    struct ovpn_peer *peer = ctx;
+    assert_true(peer->tls_len + len <= sizeof peer->tls);
+    memcpy(peer->tls + peer->tls_len, data, len);
+    peer->tls_len += len;
+}
+
+static struct ovpn_peer *ovpn_peer_new(bool tcp)
+{
+    struct ovpn_peer *peer = calloc(1, sizeof *peer);
+    assert_non_null(peer);
+    struct ovpn_config cfg = {.role = OVPN_SERVER,
+                              .framing = tcp ? OVPN_TCP : OVPN_UDP,
+                              .session_id = {0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58}};
+    assert_success(ovpn_new(&cfg, &peer->ch));
+    peer->tcp = tcp;
+    return peer;
+}
+
+static void ovpn_peer_free(struct ovpn_peer *peer)
+{
+    ovpn_free(peer->ch);
+    free(peer);
+}
+
+/* Moves packets both ways until both sides are quiet; the server's reach the probe in pieces
+ * of piece bytes over TCP (0: whole). */
+static void ovpn_move(struct probe *p, struct ovpn_peer *peer, uint64_t now, size_t piece)
+{
+    for (int round = 0; round < 200 && probe_state(p) == PROBE_RUNNING; round++) {
+        bool moved = false;
+        const uint8_t *out;
+        size_t n;
+        for (probe_take_output(p, &out, &n); n; probe_take_output(p, &out, &n)) {
+            moved = true;
+            peer->datagrams++;
+            if (!peer->deaf)
+                assert_success(ovpn_on_data(peer->ch, out, n, peer_collect, peer));
+        }
+        for (ovpn_take_output(peer->ch, now, &out, &n); n && probe_state(p) == PROBE_RUNNING;
+             ovpn_take_output(peer->ch, now, &out, &n)) {
+            moved = true;
+            size_t step = piece && peer->tcp ? piece : n;
+            for (size_t at = 0; at < n; at += step)
+                probe_on_data(p, now, out + at, n - at < step ? n - at : step);
+        }
+        if (!moved)
+            return;
+    }
+}
+
+static struct probe *new_ovpn_probe(enum probe_transport t)
+{
+    struct probe_config cfg = {.transport = t,
+                               .kit = kit0,
+                               .timeout_ms = TIMEOUT,
+                               .followup_ms = 100,
+                               .max_version = TLS_VERSION_TLS12};
+    struct probe *p = NULL;
+    assert_success(probe_new(&cfg, T0, &p));
+    probe_on_connected(p, T0);
+    return p;
+}
+
+/* Connected, the hello exchanged, the server's flight sent: the probe's heartbeat arrived. */
+static void ovpn_until_probe(struct probe *p, struct ovpn_peer *peer, size_t piece)
+{
+    ovpn_move(p, peer, T0, piece);
+    assert_true(ovpn_established(peer->ch));
+    struct wire_reader r = wire_reader_init(peer->tls, peer->tls_len), body;
+    struct tls_record_header h;
+    assert_success(tls_record_next(&r, &h, &body));
+    assert_int_equal(h.type, TLS_CT_HANDSHAKE); /* the ClientHello */
+    assert_int_equal(wire_peek(&body)[0], TLS_HS_CLIENT_HELLO);
+    peer->tls_len = 0;
+    assert_success(ovpn_send(peer->ch, flight_openssl101f, sizeof flight_openssl101f));
+    ovpn_move(p, peer, T0 + 10, piece);
+    /* 16389 bytes in 14 control packets, a window at a time: all arrived, one record. */
+    assert_int_equal(peer->tls_len,
+                     TLS_RECORD_HEADER_LEN + TLS_HEARTBEAT_HEADER_LEN + PROBE_PAYLOAD);
+    assert_int_equal(peer->tls[0], TLS_CT_HEARTBEAT);
+    peer->tls_len = 0;
+}
+
+static void openvpn_vulnerable(enum probe_transport t, size_t piece)
+{
+    static uint8_t answer[MSG_MAX + 64];
+    struct ovpn_peer *peer = ovpn_peer_new(t == PROBE_OPENVPN_TCP);
+    struct probe *p = new_ovpn_probe(t);
+    ovpn_until_probe(p, peer, piece);
+    assert_success(ovpn_send(peer->ch, answer, echo_of_probe(answer, sizeof answer)));
+    ovpn_move(p, peer, T0 + 20, piece);
+    check_vulnerable_101f(p);
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+static void openvpn_tcp_vulnerable(void **state)
+{
+    (void)state;
+    openvpn_vulnerable(PROBE_OPENVPN_TCP, 0);
+}
+
+static void openvpn_tcp_byte_by_byte(void **state)
+{
+    (void)state;
+    openvpn_vulnerable(PROBE_OPENVPN_TCP, 1);
+    openvpn_vulnerable(PROBE_OPENVPN_TCP, 1000); /* packets split and joined */
+}
+
+static void openvpn_udp_vulnerable(void **state)
+{
+    (void)state;
+    openvpn_vulnerable(PROBE_OPENVPN_UDP, 0);
+}
+
+/* The first packet is the hard reset, and nothing else goes before the server's answer. */
+static void openvpn_reset_first(void **state)
+{
+    (void)state;
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_UDP);
+    const uint8_t *out;
+    size_t n;
+    probe_take_output(p, &out, &n);
+    assert_int_equal(n, 1 + OVPN_SESSION_ID_LEN + 1 + 4);
+    assert_int_equal(out[0], OVPN_P_CONTROL_HARD_RESET_CLIENT_V2 << OVPN_OPCODE_SHIFT);
+    probe_take_output(p, &out, &n);
+    assert_int_equal(n, 0);
+    /* Over UDP it goes again on the timer. */
+    assert_int_equal(probe_wakeup_at(p), T0 + OVPN_RETRANSMIT_MS);
+    probe_on_tick(p, T0 + OVPN_RETRANSMIT_MS);
+    probe_take_output(p, &out, &n);
+    assert_int_equal(n, 1 + OVPN_SESSION_ID_LEN + 1 + 4);
+    assert_int_equal(out[0], OVPN_P_CONTROL_HARD_RESET_CLIENT_V2 << OVPN_OPCODE_SHIFT);
+    assert_int_equal(probe_state(p), PROBE_RUNNING);
+    probe_free(p);
+}
+
+static void openvpn_patched(void **state)
+{
+    (void)state;
+    static uint8_t answer[MSG_MAX + 64];
+    struct ovpn_peer *peer = ovpn_peer_new(true);
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    ovpn_until_probe(p, peer, 0);
+    probe_on_tick(p, T0 + 110); /* the follow-up: the probe was dropped silently */
+    ovpn_move(p, peer, T0 + 110, 0);
+    assert_int_equal(peer->tls[0], TLS_CT_HEARTBEAT);
+    size_t alen = response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_FOLLOWUP,
+                           PROBE_FOLLOWUP_PAYLOAD, PROBE_FOLLOWUP_PAYLOAD, NULL, 0);
+    assert_success(ovpn_send(peer->ch, answer, alen));
+    ovpn_move(p, peer, T0 + 120, 0);
+    done(p, PROBE_PATCHED);
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+/* OpenVPN ends the session on a TLS error without sending the alert. */
+static void openvpn_session_ended(void **state)
+{
+    (void)state;
+    struct ovpn_peer *peer = ovpn_peer_new(true);
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    ovpn_until_probe(p, peer, 0);
+    probe_on_closed(p, T0 + 30, false);
+    const struct probe_result *r = done(p, PROBE_NOT_VULNERABLE);
+    assert_non_null(strstr(r->reason, "ended the session"));
+    assert_false(r->evidence.alert_seen);
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+/* Over UDP an ended session is silent: the follow-up is never acknowledged. */
+static void openvpn_udp_followup_unacknowledged(void **state)
+{
+    (void)state;
+    struct ovpn_peer *peer = ovpn_peer_new(false);
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_UDP);
+    ovpn_until_probe(p, peer, 0);
+    peer->deaf = true;
+    probe_on_tick(p, T0 + 110);
+    ovpn_move(p, peer, T0 + 110, 0);
+    assert_true(peer->datagrams > 0);
+    probe_on_tick(p, T0 + TIMEOUT);
+    const struct probe_result *r = done(p, PROBE_NOT_VULNERABLE);
+    assert_non_null(strstr(r->reason, "never acknowledged"));
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+static void openvpn_no_answer_to_reset(void **state)
+{
+    (void)state;
+    static const char *const words = "tls-auth or tls-crypt protects the control channel";
+    struct ovpn_peer *peer = ovpn_peer_new(true);
+    peer->deaf = true;
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    ovpn_move(p, peer, T0, 0);
+    probe_on_tick(p, T0 + TIMEOUT);
+    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, words));
+    probe_free(p);
+    /* A tls-auth server over TCP closes at once: the same, and no retry at other versions. */
+    p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    ovpn_move(p, peer, T0, 0);
+    probe_on_closed(p, T0 + 5, false);
+    r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, words));
+    assert_int_equal(r->evidence.attempts, 1);
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+static void openvpn_reply_not_openvpn(void **state)
+{
+    (void)state;
+    static const uint8_t http[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    const uint8_t *out;
+    size_t n;
+    probe_take_output(p, &out, &n);
+    probe_on_data(p, T0 + 5, http, sizeof http - 1);
+    const struct probe_result *r = done(p, PROBE_NOT_TLS);
+    assert_non_null(strstr(r->reason, "not OpenVPN: \"HTTP/1.1 400"));
+    probe_free(p);
+    /* A plain TLS server's alert is no OpenVPN packet either. */
+    p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    probe_take_output(p, &out, &n);
+    probe_on_data(p, T0 + 5, alert_early_heartbeat, sizeof alert_early_heartbeat);
+    done(p, PROBE_NOT_TLS);
+    probe_free(p);
+}
+
+/* Broken packets after the session opened end the probe, without a crash or a verdict. */
+static void openvpn_bad_packet_after_reset(void **state)
+{
+    (void)state;
+    struct ovpn_peer *peer = ovpn_peer_new(false);
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_UDP);
+    ovpn_move(p, peer, T0, 0);
+    static const uint8_t bad_ack[] = {
+        OVPN_P_ACK_V1 << 3, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 200};
+    probe_on_data(p, T0 + 5, bad_ack, sizeof bad_ack);
+    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, "bad OpenVPN packet"));
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+static void transport_names(void **state)
+{
+    (void)state;
+    assert_string_equal(probe_transport_name(PROBE_TCP), "tcp");
+    assert_string_equal(probe_transport_name(PROBE_DTLS), "dtls");
+    assert_string_equal(probe_transport_name(PROBE_OPENVPN_TCP), "openvpn-tcp");
+    assert_string_equal(probe_transport_name(PROBE_OPENVPN_UDP), "openvpn-udp");
+    assert_false(probe_transport_is_datagram(PROBE_OPENVPN_TCP));
+    assert_true(probe_transport_is_datagram(PROBE_OPENVPN_UDP));
+    struct probe_config cfg = {
+        .transport = (enum probe_transport)9, .kit = kit0, .max_version = TLS_VERSION_TLS12};
+    struct probe *p = NULL;
+    assert_error(probe_new(&cfg, T0, &p), HC_ERR_USAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -864,6 +1142,17 @@ int main(void)
         cmocka_unit_test(prelude_refused_is_not_tls),
         cmocka_unit_test(prelude_silence_and_close),
         cmocka_unit_test(prelude_runs_again_after_fallback),
+        cmocka_unit_test(openvpn_tcp_vulnerable),
+        cmocka_unit_test(openvpn_tcp_byte_by_byte),
+        cmocka_unit_test(openvpn_udp_vulnerable),
+        cmocka_unit_test(openvpn_reset_first),
+        cmocka_unit_test(openvpn_patched),
+        cmocka_unit_test(openvpn_session_ended),
+        cmocka_unit_test(openvpn_udp_followup_unacknowledged),
+        cmocka_unit_test(openvpn_no_answer_to_reset),
+        cmocka_unit_test(openvpn_reply_not_openvpn),
+        cmocka_unit_test(openvpn_bad_packet_after_reset),
+        cmocka_unit_test(transport_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

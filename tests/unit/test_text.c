@@ -117,9 +117,24 @@ static void test_verbose_minimal(void **state)
     char *text = render(&f, true, false);
     assert_non_null(strstr(text, "address     - port 8443\n"));
     assert_non_null(strstr(text, "1 connection, 42 ms"));
+    assert_null(strstr(text, "transport")); /* plain TLS over TCP goes without saying */
     assert_null(strstr(text, "tls "));
     assert_null(strstr(text, "alert"));
     assert_null(strstr(text, "subject"));
+    free(text);
+}
+
+static void test_verbose_openvpn(void **state)
+{
+    (void)state;
+    struct probe_result r = result_with_reason(PROBE_NOT_VULNERABLE, "session ended");
+    struct finding f = make_finding(&r);
+    f.transport = PROBE_OPENVPN_TCP;
+    char *text = render(&f, true, false);
+    assert_non_null(strstr(text, "    transport   openvpn-tcp\n"));
+    free(text);
+    text = render(&f, false, false);
+    assert_null(strstr(text, "openvpn")); /* one line: the verdict and its reason */
     free(text);
 }
 
@@ -226,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_verbose_details),
         cmocka_unit_test(test_verbose_minimal),
         cmocka_unit_test(test_verbose_dtls),
+        cmocka_unit_test(test_verbose_openvpn),
         cmocka_unit_test(test_unknown_cipher_and_alert),
         cmocka_unit_test(test_leak_not_shown),
         cmocka_unit_test(test_server_text_cleaned),
