@@ -315,10 +315,15 @@ static void on_datagram(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struc
         j->got_bytes = true;
         probe_on_data(j->probe, now, (const uint8_t *)buf->base, (size_t)n);
     } else {
-        /* ICMP port unreachable and the like, reported on the connected socket. */
+        /* ICMP port unreachable and the like, reported on the connected socket: before any
+         * answer the port is closed; after one, the server went away (an OpenVPN server in
+         * peer-to-peer mode restarts when a TLS error ends its session). */
         uv_udp_recv_stop(u);
         j->cause = END_OTHER;
-        probe_on_connect_failed(j->probe, now, uv_strerror((int)n));
+        if (j->got_bytes)
+            probe_on_closed(j->probe, now, true);
+        else
+            probe_on_connect_failed(j->probe, now, uv_strerror((int)n));
     }
     job_step(j);
 }
