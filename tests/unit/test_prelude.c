@@ -200,7 +200,8 @@ static void pump(const struct prelude_desc *d, bool refuse, enum prelude_status 
         prelude_take_output(c, &data, &len);
         uint8_t buf[PRELUDE_LINE_MAX];
         assert_true(len + sizeof TLS_BYTES <= sizeof buf);
-        memcpy(buf, data, len);
+        if (len)
+            memcpy(buf, data, len);
         if (prelude_status(c) == PRELUDE_READY && !tls_sent) {
             memcpy(buf + len, TLS_BYTES, sizeof TLS_BYTES - 1);
             len += sizeof TLS_BYTES - 1;
