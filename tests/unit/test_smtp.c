@@ -49,8 +49,8 @@ static void test_client_exim_multiline_greeting(void **state)
         "250-mx.example.com Hello scanner.example.net [192.0.2.7]\r\n250-SIZE 52428800\r\n"
         "250-8BITMIME\r\n250-PIPELINING\r\n250-PIPE_CONNECT\r\n250-CHUNKING\r\n250-STARTTLS\r\n"
         "250-PRDR\r\n250 HELP\r\n220 TLS go ahead\r\n";
-    struct dialogue d = client(peer, sizeof peer - 1,
-                               "EHLO scanner.example.net\r\nSTARTTLS\r\n", PRELUDE_READY, NULL);
+    struct dialogue d = client(peer, sizeof peer - 1, "EHLO scanner.example.net\r\nSTARTTLS\r\n",
+                               PRELUDE_READY, NULL);
     d.params.domain = "scanner.example.net";
     dialogue_check(&d);
 }
@@ -96,7 +96,6 @@ static void test_client_refusals(void **state)
     d = client(ehlo_refused, sizeof ehlo_refused - 1, "EHLO heartcheck.invalid\r\n",
                PRELUDE_REFUSED, "EHLO refused: \"502 5.5.2");
     dialogue_check(&d);
-
 }
 
 static void test_client_garbage(void **state)
@@ -173,7 +172,7 @@ static void test_server_commands(void **state)
                                POSTFIX_GREETING "250 mail.example.org\r\n250 2.0.0 Ok\r\n"
                                                 "530 5.7.0 Must issue a STARTTLS command first\r\n"
                                                 "502 5.5.2 Error: command not recognized\r\n" //
-                                   POSTFIX_EHLO "250 2.0.0 Ok\r\n220 2.0.0 Ready to start TLS\r\n",
+                               POSTFIX_EHLO "250 2.0.0 Ok\r\n220 2.0.0 Ready to start TLS\r\n",
                                PRELUDE_READY, NULL);
     dialogue_check(&d);
 
@@ -187,10 +186,10 @@ static void test_server_refuses(void **state)
 {
     (void)state;
     static const char peer[] = "EHLO client\r\nSTARTTLS\r\n";
-    struct dialogue d = server(peer, sizeof peer - 1,
-                               POSTFIX_GREETING POSTFIX_EHLO
-                               "454 4.7.0 TLS not available due to local problem\r\n",
-                               PRELUDE_REFUSED, "refused as configured: \"STARTTLS\"");
+    struct dialogue d =
+        server(peer, sizeof peer - 1,
+               POSTFIX_GREETING POSTFIX_EHLO "454 4.7.0 TLS not available due to local problem\r\n",
+               PRELUDE_REFUSED, "refused as configured: \"STARTTLS\"");
     d.params.refuse = true;
     dialogue_check(&d);
 }
@@ -237,8 +236,8 @@ static void test_lmtp(void **state)
 
     static const char commands[] = "EHLO client\r\nLHLO client\r\nSTARTTLS\r\n";
     d = server(commands, sizeof commands - 1,
-               "220 mail.example.org Dovecot ready.\r\n502 5.5.2 Error: command not recognized\r\n"
-               DOVECOT_LHLO "220 2.0.0 Ready to start TLS\r\n",
+               "220 mail.example.org Dovecot ready.\r\n502 5.5.2 Error: command not "
+               "recognized\r\n" DOVECOT_LHLO "220 2.0.0 Ready to start TLS\r\n",
                PRELUDE_READY, NULL);
     d.desc = proto_find("lmtp");
     dialogue_check(&d);
