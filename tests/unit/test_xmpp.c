@@ -235,6 +235,11 @@ static void test_server_refusals_and_failures(void **state)
     d = dialogue_text("xmpp", S, "<iq type='get'/>", "", PRELUDE_FAILED,
                       "not an XMPP stream header");
     dialogue_check(&d);
+
+    /* A client speaking implicit TLS to 5222 is told apart at once. */
+    d = dialogue_text("xmpp", S, TLS_BYTES "<", "", PRELUDE_FAILED,
+                      "the client sent a TLS record without asking for TLS first");
+    dialogue_check(&d);
 }
 
 int main(void)
