@@ -1,4 +1,5 @@
-/* FTP prelude: vsftpd, ProFTPD and Pure-FTPd-like servers; curl and openssl s_client. */
+/* FTP prelude: vsftpd 3.0.3 with and without ssl_enable (recorded), ProFTPD and Pure-FTPd-like
+ * servers; curl and openssl s_client. */
 #include "unit.h"
 
 #include "proto/proto.h"

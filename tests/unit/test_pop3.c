@@ -1,4 +1,4 @@
-/* POP3 prelude: Dovecot and older servers; curl and openssl s_client. */
+/* POP3 prelude: Dovecot 2.3 (recorded) and older servers; curl and openssl s_client. */
 #include "unit.h"
 
 #include "proto/proto.h"
@@ -25,6 +25,13 @@ static void test_client_dovecot(void **state)
 static void test_client_refusals(void **state)
 {
     (void)state;
+    /* Dovecot 2.3.19 with ssl = no (recorded). */
+    struct dialogue nossl =
+        dialogue_text("pop3", C,
+                      DOVECOT_GREETING "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\n"
+                                       "AUTH-RESP-CODE\r\nUSER\r\nSASL PLAIN\r\n.\r\n",
+                      "CAPA\r\n", PRELUDE_REFUSED, "STLS not offered");
+    dialogue_check(&nossl);
     /* No STLS in the list; a dot-stuffed line is not a capability. */
     struct dialogue d = dialogue_text(
         "pop3", C,

@@ -1,5 +1,5 @@
-/* ManageSieve prelude: Dovecot Pigeonhole and Cyrus timsieved-like servers; openssl s_client
- * -starttls sieve. */
+/* ManageSieve prelude: Dovecot 2.3 Pigeonhole (recorded) and Cyrus timsieved-like servers;
+ * openssl s_client -starttls sieve. */
 #include "unit.h"
 
 #include "proto/proto.h"
@@ -9,7 +9,7 @@
 #define S         PRELUDE_SERVER
 #define TLS_BYTES "\x16\x03\x01\x01\x2c\x01" /* no NUL: dialogue_text uses strlen */
 #define PIGEONHOLE_CAPS                                                                            \
-    "\"IMPLEMENTATION\" \"Dovecot Pigeonhole\"\r\n"                                                \
+    "\"IMPLEMENTATION\" \"Dovecot (Debian) Pigeonhole\"\r\n"                                       \
     "\"SIEVE\" \"fileinto reject envelope encoded-character vacation subaddress "                  \
     "comparator-i;ascii-numeric relational regex imap4flags copy include variables body "          \
     "enotify environment mailbox date index ihave duplicate mime foreverypart extracttext\"\r\n"   \
@@ -20,7 +20,8 @@ static void test_client_pigeonhole(void **state)
     (void)state;
     struct dialogue d = dialogue_text(
         "sieve", C,
-        PIGEONHOLE_CAPS "OK \"Dovecot ready.\"\r\nOK \"Begin TLS negotiation now.\"\r\n" TLS_BYTES,
+        PIGEONHOLE_CAPS
+        "OK \"Dovecot (Debian) ready.\"\r\nOK \"Begin TLS negotiation now.\"\r\n" TLS_BYTES,
         "STARTTLS\r\n", PRELUDE_READY, NULL);
     d.leftover = sizeof TLS_BYTES - 1;
     dialogue_check(&d);
@@ -34,6 +35,14 @@ static void test_client_pigeonhole(void **state)
 static void test_client_refusals(void **state)
 {
     (void)state;
+    /* Dovecot 2.3.19 with ssl = no (recorded): no "STARTTLS" line. */
+    struct dialogue nossl = dialogue_text(
+        "sieve", C,
+        "\"IMPLEMENTATION\" \"Dovecot (Debian) Pigeonhole\"\r\n\"SIEVE\" \"fileinto reject\"\r\n"
+        "\"NOTIFY\" \"mailto\"\r\n\"SASL\" \"PLAIN\"\r\n\"VERSION\" \"1.0\"\r\n"
+        "OK \"Dovecot (Debian) ready.\"\r\n",
+        "", PRELUDE_REFUSED, "STARTTLS not offered: \"OK \"Dovecot (Debian) ready.\"\"");
+    dialogue_check(&nossl);
     struct dialogue d = dialogue_text("sieve", C,
                                       "\"IMPLEMENTATION\" \"Dovecot Pigeonhole\"\r\n"
                                       "\"SASL\" \"PLAIN\"\r\n\"STARTTLSX\"\r\nOK \"ready\"\r\n",
@@ -41,7 +50,7 @@ static void test_client_refusals(void **state)
     dialogue_check(&d);
     d = dialogue_text(
         "sieve", C,
-        PIGEONHOLE_CAPS "OK \"Dovecot ready.\"\r\nNO \"TLS support isn't enabled.\"\r\n",
+        PIGEONHOLE_CAPS "OK \"Dovecot (Debian) ready.\"\r\nNO \"TLS support isn't enabled.\"\r\n",
         "STARTTLS\r\n", PRELUDE_REFUSED, "STARTTLS refused: \"NO \"TLS support isn't enabled.\"\"");
     dialogue_check(&d);
     d = dialogue_text("sieve", C, "BYE \"Too many connections\"\r\n", "", PRELUDE_REFUSED,
@@ -66,7 +75,7 @@ static void test_server(void **state)
     /* openssl s_client -starttls sieve (recorded). */
     struct dialogue d = dialogue_text(
         "sieve", S, "STARTTLS\r\n" TLS_BYTES,
-        PIGEONHOLE_CAPS "OK \"Dovecot ready.\"\r\nOK \"Begin TLS negotiation now.\"\r\n",
+        PIGEONHOLE_CAPS "OK \"Dovecot (Debian) ready.\"\r\nOK \"Begin TLS negotiation now.\"\r\n",
         PRELUDE_READY, NULL);
     d.leftover = sizeof TLS_BYTES - 1;
     dialogue_check(&d);
@@ -75,7 +84,7 @@ static void test_server(void **state)
                       "CAPABILITY\r\nNOOP\r\nAUTHENTICATE \"PLAIN\" \"AGJvYgBz\"\r\nHAVESPACE\r\n"
                       "LOGOUT\r\n",
                       PIGEONHOLE_CAPS
-                      "OK \"Dovecot ready.\"\r\n" PIGEONHOLE_CAPS
+                      "OK \"Dovecot (Debian) ready.\"\r\n" PIGEONHOLE_CAPS
                       "OK \"Capability completed.\"\r\nOK \"NOOP Completed\"\r\n"
                       "NO \"Plaintext authentication disallowed on non-secure "
                       "(SSL/TLS) connections.\"\r\nNO \"Error in MANAGESIEVE "
@@ -85,7 +94,7 @@ static void test_server(void **state)
 
     d = dialogue_text("sieve", S, "STARTTLS\r\n",
                       PIGEONHOLE_CAPS
-                      "OK \"Dovecot ready.\"\r\nNO \"TLS support isn't enabled.\"\r\n",
+                      "OK \"Dovecot (Debian) ready.\"\r\nNO \"TLS support isn't enabled.\"\r\n",
                       PRELUDE_REFUSED, "refused as configured: \"STARTTLS\"");
     d.params.refuse = true;
     dialogue_check(&d);
