@@ -1,6 +1,6 @@
-/* XMPP preludes (client-to-server and server-to-server): Prosody and ejabberd-like streams
- * with either quote, namespace prefixes, whitespace keepalives, stream errors; openssl
- * s_client -starttls xmpp / xmpp-server. */
+/* XMPP preludes (client-to-server and server-to-server): Prosody 0.12 (recorded) and
+ * ejabberd-like streams with either quote, namespace prefixes, whitespace keepalives, stream
+ * errors; openssl s_client -starttls xmpp / xmpp-server. */
 #include "unit.h"
 
 #include "proto/proto.h"
@@ -38,6 +38,45 @@ static void test_client_prosody(void **state)
         client("xmpp", PROSODY_STREAM PROSODY_FEATURES "<proceed xmlns='" NS_TLS "'/>" TLS_BYTES,
                OUR_STREAM("example.org") OUR_STARTTLS, PRELUDE_READY, NULL);
     d.leftover = sizeof TLS_BYTES - 1;
+    dialogue_check(&d);
+}
+
+/* Prosody 0.12.3 (recorded): client-to-server, server-to-server, and a host it does not
+ * serve. */
+static void test_client_prosody_recorded(void **state)
+{
+    (void)state;
+    struct dialogue d = client(
+        "xmpp",
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xml:lang='en' "
+        "id='04f1f2c1-0d92-461d-bca6-1e90819efbc8' version='1.0' from='example.org' "
+        "xmlns:stream='http://etherx.jabber.org/streams'><stream:features><starttls "
+        "xmlns='" NS_TLS "'><required/></starttls></stream:features><proceed xmlns='" NS_TLS "'/>",
+        OUR_STREAM("example.org") OUR_STARTTLS, PRELUDE_READY, NULL);
+    dialogue_check(&d);
+
+    d = client("xmpp-server",
+               "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+               "xmlns:stream='http://etherx.jabber.org/streams' version='1.0' xml:lang='en' "
+               "id='b18a9ab4-a14c-4a07-8176-01bf8a71bdfc' to='' from='example.org' "
+               "xmlns:db='jabber:server:dialback'><stream:features><dialback "
+               "xmlns='urn:xmpp:features:dialback'/><starttls xmlns='" NS_TLS
+               "'><required/></starttls></stream:features><proceed xmlns='" NS_TLS "'/>",
+               "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+               "xmlns:db='jabber:server:dialback' xmlns:stream='http://etherx.jabber.org/streams' "
+               "to='example.org' version='1.0'>" OUR_STARTTLS,
+               PRELUDE_READY, NULL);
+    dialogue_check(&d);
+
+    d = client("xmpp",
+               "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xml:lang='en' "
+               "id='5bfc9af7-839b-4b5b-b9cc-af33e7e138d3' version='1.0' from='nowhere.example' "
+               "xmlns:stream='http://etherx.jabber.org/streams'><stream:error><host-unknown "
+               "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text "
+               "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>This server does not serve "
+               "nowhere.example</text></stream:error></stream:stream>",
+               OUR_STREAM("nowhere.example"), PRELUDE_REFUSED, "stream error: \"host-unknown\"");
+    d.params.domain = "nowhere.example";
     dialogue_check(&d);
 }
 
@@ -246,6 +285,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_prosody),
+        cmocka_unit_test(test_client_prosody_recorded),
         cmocka_unit_test(test_client_ejabberd),
         cmocka_unit_test(test_client_prefixes),
         cmocka_unit_test(test_client_server_to_server),
