@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "host/host.h"
+#include "proto/proto.h"
 #include "scan/scan.h"
 #include "targets/targets.h"
 
@@ -87,6 +88,12 @@ static const char scan_usage[] =
     "                        tls1.0, ssl3; lower ones are tried when the server refuses\n"
     "      --sni NAME        send this server name to every target\n"
     "      --no-sni          never send a server name\n"
+    "      --starttls PROTO  the dialogue before TLS: smtp, lmtp, imap, pop3, ftp, xmpp,\n"
+    "                        xmpp-server, ldap, postgres, mysql, nntp, irc, sieve; 'auto'\n"
+    "                        (default) picks it by port (25, 587 smtp; 143 imap; 110 pop3;\n"
+    "                        21 ftp; 5222/5269 xmpp; 389 ldap; 5432 postgres; 3306 mysql;\n"
+    "                        119 nntp; 6667 irc; 4190 sieve), 'none' never uses one\n"
+    "      --xmpp-domain D   the XMPP domain to ask for (default: the target's name)\n"
     "      --leak N          forensics: over-read N bytes (1..65519) of server memory;\n"
     "                        counted, never printed\n"
     "      --dump FILE       write the leaked bytes to FILE (mode 0600); needs --leak\n"
@@ -149,6 +156,8 @@ enum {
     OPT_RETRIES,
     OPT_RESUME,
     OPT_NO_PROGRESS,
+    OPT_STARTTLS,
+    OPT_XMPP_DOMAIN,
 };
 
 static const struct option scan_long_options[] = {
@@ -158,6 +167,8 @@ static const struct option scan_long_options[] = {
     {"max-version", required_argument, NULL, OPT_MAX_VERSION},
     {"sni", required_argument, NULL, OPT_SNI},
     {"no-sni", no_argument, NULL, OPT_NO_SNI},
+    {"starttls", required_argument, NULL, OPT_STARTTLS},
+    {"xmpp-domain", required_argument, NULL, OPT_XMPP_DOMAIN},
     {"leak", required_argument, NULL, OPT_LEAK},
     {"dump", required_argument, NULL, OPT_DUMP},
     {"confirm", no_argument, NULL, OPT_CONFIRM},
@@ -244,6 +255,26 @@ static int scan_space_option(struct scan_cli *c, int ch, const char *arg)
     }
 }
 
+/* --starttls auto|none|PROTO. Returns -1 to go on, or an exit status. */
+static int starttls_option(struct engine_config *e, const char *arg)
+{
+    e->starttls = NULL;
+    e->starttls_auto = strcmp(arg, "auto") == 0;
+    if (e->starttls_auto || strcmp(arg, "none") == 0)
+        return -1;
+    e->starttls = proto_find(arg);
+    if (e->starttls)
+        return -1;
+    char names[512] = "";
+    size_t count;
+    const struct prelude_desc *const *all = proto_all(&count);
+    for (size_t i = 0; i < count; i++) {
+        size_t at = strlen(names);
+        snprintf(names + at, sizeof names - at, "%s%s", i ? ", " : "", all[i]->name);
+    }
+    return usage_error("--starttls: '%s' is not auto, none or one of %s", arg, names);
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int scan_option(struct scan_cli *c, int ch, const char *arg)
 {
@@ -270,6 +301,12 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
         o->engine.sni_override = arg;
         return -1;
     case OPT_NO_SNI: o->engine.sni = false; return -1;
+    case OPT_STARTTLS: return starttls_option(&o->engine, arg);
+    case OPT_XMPP_DOMAIN:
+        if (!*arg || strlen(arg) >= PRELUDE_DOMAIN_MAX)
+            return usage_error("--xmpp-domain: '%s' is not a domain", arg);
+        o->engine.xmpp_domain = arg;
+        return -1;
     case OPT_LEAK:
         if (!hc_parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
             return usage_error("--leak: '%s' is not a byte count from 1 to %d", arg,
@@ -337,7 +374,8 @@ static int scan_command(int argc, char **argv)
                            .followup_ms = 100,
                            .max_version = TLS_VERSION_TLS12,
                            .concurrency = DEFAULT_CONCURRENCY,
-                           .sni = true},
+                           .sni = true,
+                           .starttls_auto = true},
                 .format = &report_text},
         .color = "auto",
     };

@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "proto/proto.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -179,6 +180,8 @@ static void on_written(uv_write_t *req, int status)
     free(req->data);
 }
 
+/* Most writes go out at once (uv_try_write): no copy, no epoll change. Only what the socket
+ * did not take is copied, since the probe may rewrite its buffer before libuv is done. */
 static void write_output(struct job *j)
 {
     const uint8_t *out;
@@ -186,12 +189,20 @@ static void write_output(struct job *j)
     probe_take_output(j->probe, &out, &n);
     if (n == 0 || !j->tcp || j->connecting)
         return;
-    /* A copy: the probe may rewrite its buffer before libuv is done with it. */
-    struct write_req *w = malloc(sizeof *w + n);
+    uv_buf_t whole = uv_buf_init((char *)out, (unsigned)n);
+    int sent = uv_try_write((uv_stream_t *)j->tcp, &whole, 1);
+    if (sent == (int)n)
+        return;
+    if (sent < 0 && sent != UV_EAGAIN) {
+        j->write_reset = sent == UV_ECONNRESET || sent == UV_EPIPE; /* seen again on read */
+        return;
+    }
+    size_t done = sent > 0 ? (size_t)sent : 0;
+    struct write_req *w = malloc(sizeof *w + (n - done));
     if (!w)
         return; /* the probe's deadline turns this into a result */
-    memcpy(w->data, out, n);
-    w->buf = uv_buf_init((char *)w->data, (unsigned)n);
+    memcpy(w->data, out + done, n - done);
+    w->buf = uv_buf_init((char *)w->data, (unsigned)(n - done));
     w->req.data = w;
     if (uv_write(&w->req, (uv_stream_t *)j->tcp, &w->buf, 1, on_written) != 0)
         free(w);
@@ -344,7 +355,12 @@ static void start_probe(struct job *j)
         sni = cfg->sni_override;
     else if (cfg->sni && j->target.family == 0)
         sni = j->target.host; /* RFC 6066 section 3: names only, never literal addresses */
+    const struct prelude_desc *prelude = cfg->starttls;
+    if (!prelude && cfg->starttls_auto)
+        prelude = proto_for_port(j->target.port);
     struct probe_config pc = {
+        .prelude = prelude,
+        .prelude_domain = cfg->xmpp_domain ? cfg->xmpp_domain : j->target.host,
         .kit = eng->kit,
         .certs = eng->certs,
         .server_name = sni,

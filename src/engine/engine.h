@@ -64,8 +64,13 @@ struct engine_config {
     uint32_t followup_ms;
     uint32_t leak_bytes;
     uint16_t max_version;
-    unsigned concurrency;     /* probes in flight at most; capped to the fd limit */
-    bool sni;                 /* send SNI for name targets */
+    unsigned concurrency; /* probes in flight at most; capped to the fd limit */
+    bool sni;             /* send SNI for name targets */
+    /* The dialogue before TLS (src/proto) for every target; NULL: chosen by each target's
+     * port when starttls_auto (25 -> smtp, 5432 -> postgres...), else none. */
+    const struct prelude_desc *starttls;
+    bool starttls_auto;
+    const char *xmpp_domain;  /* XMPP to=; NULL: the target's name (or its address) */
     const char *sni_override; /* send this name for every target */
     /* New connections per second, paced evenly (a token bucket with a burst of 1/100 s);
      * 0: unlimited. A target's first connection and each retry take a token; a probe's own

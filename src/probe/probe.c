@@ -1,11 +1,12 @@
 #include "probe/kit.h"
+#include "proto/proto.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum phase { PH_CONNECT, PH_HANDSHAKE, PH_PROBED, PH_FOLLOWED, PH_LEAKING, PH_DONE };
+enum phase { PH_CONNECT, PH_PRELUDE, PH_HANDSHAKE, PH_PROBED, PH_FOLLOWED, PH_LEAKING, PH_DONE };
 
 enum {
     MAX_HANDSHAKE_MESSAGE = 256 * 1024, /* OpenSSL 1.0.1 accepts certificate lists to 100 KB */
@@ -50,7 +51,10 @@ struct probe {
     bool any_record;
     struct tls_handshake_buffer hs;
     unsigned warnings;
-    uint8_t hello[1024];
+    struct prelude *prelude; /* the STARTTLS dialogue of this connection, until TLS starts */
+    /* The ClientHello, behind the prelude's last words when TLS starts without waiting for
+     * the server (MySQL's SSL request). */
+    uint8_t hello[1024 + 64];
     const uint8_t *out;
     size_t out_len;
     /* --leak */
@@ -103,6 +107,8 @@ __attribute__((format(printf, 3, 4))) static void finish(struct probe *p, enum p
     p->out = NULL;
     p->out_len = 0;
     tls_handshake_buffer_free(&p->hs);
+    prelude_free(p->prelude);
+    p->prelude = NULL;
 }
 
 static void fail(struct probe *p, hc_result r, const char *what)
@@ -168,7 +174,8 @@ handshake_failed(struct probe *p, bool name_refused, const char *fmt, ...)
 
 /* ---- sending ---- */
 
-static void send_client_hello(struct probe *p)
+/* prefix: the prelude's last words, sent in the same write (may be empty). */
+static void send_client_hello(struct probe *p, const uint8_t *prefix, size_t prefix_len)
 {
     bool ssl3 = p->attempt.version == TLS_VERSION_SSL3;
     struct tls_client_hello_params params = {
@@ -181,6 +188,7 @@ static void send_client_hello(struct probe *p)
     };
     kit_hello_random(p->cfg.kit, params.random);
     struct wire_writer w = wire_writer_init(p->hello, sizeof p->hello);
+    wire_write_bytes(&w, prefix, prefix_len);
     hc_result r = tls_client_hello_write(&w, &params);
     if (!hc_ok(r)) {
         fail(p, r, "cannot build the ClientHello");
@@ -203,6 +211,75 @@ static void send_probe(struct probe *p, uint64_t now)
     send_heartbeat(p, KIT_PROBE);
     p->phase = PH_PROBED;
     p->followup_at = now + p->cfg.followup_ms;
+}
+
+/* ---- the prelude: the application's dialogue up to the point where TLS starts ---- */
+
+static void feed(struct probe *p, uint64_t now, const uint8_t *data, size_t len);
+
+static void start_tls(struct probe *p)
+{
+    const uint8_t *last;
+    size_t last_len;
+    prelude_take_output(p->prelude, &last, &last_len);
+    if (last_len > sizeof p->hello / 2) {
+        finish(p, PROBE_INCONCLUSIVE, "the %s request for TLS is too long (%zu bytes)",
+               p->result.evidence.prelude, last_len);
+        return;
+    }
+    p->phase = PH_HANDSHAKE;
+    p->first_len = 0; /* a non-TLS reply is quoted from where TLS should have started */
+    send_client_hello(p, last, last_len);
+    prelude_free(p->prelude);
+    p->prelude = NULL;
+}
+
+/* After every step of the dialogue: send what it says, or leave it for TLS or a verdict. */
+static void prelude_step(struct probe *p)
+{
+    const char *name = p->result.evidence.prelude;
+    switch (prelude_status(p->prelude)) {
+    case PRELUDE_WANT_READ: {
+        const uint8_t *words;
+        size_t len;
+        prelude_take_output(p->prelude, &words, &len);
+        if (len > 0) { /* else what the driver has not taken yet stays */
+            p->out = words;
+            p->out_len = len;
+        }
+        break;
+    }
+    case PRELUDE_READY: start_tls(p); break;
+    case PRELUDE_REFUSED:
+        /* A service that will not speak TLS here has no heartbeat to probe. */
+        finish(p, PROBE_NOT_TLS, "%s: the server does not start TLS: %s", name,
+               prelude_reason(p->prelude));
+        break;
+    case PRELUDE_FAILED:
+        finish(p, PROBE_INCONCLUSIVE, "%s dialogue failed: %s", name, prelude_reason(p->prelude));
+        break;
+    }
+}
+
+static void start_prelude(struct probe *p)
+{
+    struct prelude_params params = {.domain = p->cfg.prelude_domain};
+    p->result.evidence.prelude = p->cfg.prelude->name;
+    hc_result r = prelude_new(p->cfg.prelude, PRELUDE_CLIENT, &params, &p->prelude);
+    if (!hc_ok(r)) {
+        fail(p, r, "cannot start the prelude");
+        return;
+    }
+    p->phase = PH_PRELUDE;
+    prelude_step(p);
+}
+
+static void prelude_data(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
+{
+    size_t used = prelude_on_data(p->prelude, data, len);
+    prelude_step(p);
+    if (p->phase == PH_HANDSHAKE && used < len)
+        feed(p, now, data + used, len - used); /* the server started TLS at once */
 }
 
 /* ---- handshake messages ---- */
@@ -568,6 +645,7 @@ void probe_free(struct probe *p)
     if (!p)
         return;
     tls_handshake_buffer_free(&p->hs);
+    prelude_free(p->prelude);
     if (p->leak)
         hc_free_secret(p->leak, p->cfg.kit->leak_bytes);
     hc_wipe(p, sizeof *p);
@@ -587,8 +665,12 @@ void probe_on_connected(struct probe *p, uint64_t now_ms)
     p->result.evidence.server_hello = false; /* evidence of a failed attempt is stale */
     p->result.evidence.heartbeat_extension = false;
     tls_handshake_buffer_free(&p->hs);
+    if (p->cfg.prelude) {
+        start_prelude(p); /* again on every connection: each one starts in plaintext */
+        return;
+    }
     p->phase = PH_HANDSHAKE;
-    send_client_hello(p);
+    send_client_hello(p, NULL, 0);
 }
 
 void probe_on_connect_failed(struct probe *p, uint64_t now_ms, const char *why)
@@ -608,7 +690,21 @@ void probe_on_data(struct probe *p, uint64_t now_ms, const uint8_t *data, size_t
     keep = keep < len ? keep : len;
     memcpy(p->first + p->first_len, data, keep);
     p->first_len += keep;
-    feed(p, now_ms, data, len);
+    if (p->phase == PH_PRELUDE)
+        prelude_data(p, now_ms, data, len);
+    else
+        feed(p, now_ms, data, len);
+}
+
+/* The heartbeat went unanswered. Was it dropped by a patched OpenSSL, or never understood?
+ * OpenSSL 1.0.1 to 1.0.2 (heartbeats compiled in) always echo the heartbeat extension we offer
+ * in a TLS ServerHello; a stack without heartbeats (OpenSSL 1.1+, GnuTLS by default, and
+ * servers such as Dovecot that close on the error before its alert leaves) never does. Only
+ * SSLv3, which has no extensions, leaves it open. Silence is never "vulnerable" either way. */
+static bool heartbeats_unknown(const struct probe *p)
+{
+    const struct probe_evidence *ev = &p->result.evidence;
+    return ev->server_hello && ev->tls_version > TLS_VERSION_SSL3 && !ev->heartbeat_extension;
 }
 
 void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset)
@@ -616,16 +712,30 @@ void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset)
     (void)now_ms;
     const char *how = reset ? "reset" : "closed";
     switch (p->phase) {
+    case PH_PRELUDE:
+        prelude_on_closed(p->prelude);
+        if (prelude_status(p->prelude) == PRELUDE_REFUSED)
+            prelude_step(p);
+        else
+            finish(p, PROBE_INCONCLUSIVE, "connection %s during the %s dialogue: %s", how,
+                   p->result.evidence.prelude, prelude_reason(p->prelude));
+        break;
     case PH_HANDSHAKE:
         handshake_failed(p, false, "connection %s %s", how,
                          p->first_len ? "during the handshake" : "after the ClientHello");
         break;
     case PH_PROBED:
     case PH_FOLLOWED:
-        finish(p, PROBE_PATCHED,
-               "no answer to the heartbeat without padding; the server %s the connection, "
-               "as OpenSSL 1.0.1g and later do",
-               how);
+        if (heartbeats_unknown(p))
+            finish(p, PROBE_NOT_VULNERABLE,
+                   "no heartbeat support: no heartbeat extension in the %s ServerHello, and the "
+                   "server %s the connection instead of answering the heartbeat",
+                   version_name(p->result.evidence.tls_version), how);
+        else
+            finish(p, PROBE_PATCHED,
+                   "no answer to the heartbeat without padding; the server %s the connection, "
+                   "as OpenSSL 1.0.1g and later do",
+                   how);
         break;
     case PH_LEAKING: finish_leak(p); break;
     default: break;
@@ -642,6 +752,14 @@ static void deadline_passed(struct probe *p)
         else
             finish(p, PROBE_INCONCLUSIVE, "timed out reconnecting after \"%s\"", p->failure);
         break;
+    case PH_PRELUDE:
+        if (p->first_len == 0)
+            finish(p, PROBE_INCONCLUSIVE, "connected, but no %s greeting in %gs",
+                   p->result.evidence.prelude, secs);
+        else
+            finish(p, PROBE_INCONCLUSIVE, "the %s dialogue did not reach TLS in %gs",
+                   p->result.evidence.prelude, secs);
+        break;
     case PH_HANDSHAKE:
         if (p->first_len == 0)
             finish(p, PROBE_INCONCLUSIVE, "connected, but no reply to the %s ClientHello in %gs",
@@ -652,9 +770,15 @@ static void deadline_passed(struct probe *p)
         break;
     case PH_PROBED:
     case PH_FOLLOWED:
-        finish(p, PROBE_PATCHED,
-               "no answer to the heartbeat without padding nor to the well-formed one in %gs",
-               secs);
+        if (heartbeats_unknown(p))
+            finish(p, PROBE_NOT_VULNERABLE,
+                   "no heartbeat support: no heartbeat extension in the %s ServerHello, and no "
+                   "answer to either heartbeat in %gs",
+                   version_name(p->result.evidence.tls_version), secs);
+        else
+            finish(p, PROBE_PATCHED,
+                   "no answer to the heartbeat without padding nor to the well-formed one in %gs",
+                   secs);
         break;
     case PH_LEAKING: finish_leak(p); break;
     default: break;

@@ -68,9 +68,9 @@ struct prelude_desc {
 };
 
 struct prelude_params {
-    /* Client role: the XMPP stream's to= (the target name or --xmpp-domain), the SMTP EHLO,
-     * LMTP LHLO name. Server role: the name in greetings. NULL: a default
-     * ("heartcheck.invalid" for a client, "localhost" for a server). */
+    /* Client role: the XMPP stream's to= (the target name or --xmpp-domain); SMTP and LMTP
+     * greet with "heartcheck.invalid" whatever it is. Server role: the name in greetings.
+     * NULL: a default ("heartcheck.invalid" for a client, "localhost" for a server). */
     const char *domain;
     /* xmpp: jabber:server (port 5269) instead of jabber:client; "xmpp-server" implies it. */
     bool xmpp_server;

@@ -42,7 +42,9 @@ static void client_line(struct prelude *st, const char *line, size_t len)
             prelude_refused(st, "greeting refused the session", line, len);
             return;
         }
-        prelude_sendf(st, "%s %s\r\n", is_lmtp(st) ? "LHLO" : "EHLO", st->domain);
+        /* Our own name, not the server's domain (that is for XMPP): MTAs turn away a client
+         * greeting them with their own name, and an address must be bracketed. */
+        prelude_sendf(st, "%s heartcheck.invalid\r\n", is_lmtp(st) ? "LHLO" : "EHLO");
         st->step = STEP_HELLO;
         st->awaiting = is_lmtp(st) ? "the LHLO reply" : "the EHLO reply";
         return;

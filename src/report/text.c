@@ -26,6 +26,8 @@ static void details(FILE *out, const struct finding *f)
     const struct probe_evidence *ev = &f->result->evidence;
     fprintf(out, "    address     %s port %u%s%s\n", f->ip && *f->ip ? f->ip : "-", f->port,
             f->sni ? ", SNI " : "", f->sni ? f->sni : "");
+    if (ev->prelude)
+        fprintf(out, "    starttls    %s\n", ev->prelude);
     if (ev->server_hello) {
         const struct tls_cipher_suite *cs = tls_cipher_suite_find(ev->cipher);
         fprintf(out, "    tls         %s, ", tls_version_name(ev->tls_version));

@@ -10,8 +10,12 @@
  * - ssl3_read_bytes answers a heartbeat at any time after the ServerHello, then returns
  *   "retry read": s_server gives up on the connection, nginx waits for new bytes (pump).
  *
+ * With --starttls the server side of a protocol's dialogue (src/proto) comes first, so the
+ * same emulation stands behind SMTP, IMAP, PostgreSQL, MySQL... as it did in 2014.
+ *
  * One libuv loop serves every connection; each connection is a small state machine over its
  * input buffer. Usage: see usage() below. */
+#include "proto/proto.h"
 #include "tls/tls.h"
 #include "wire/wire.h"
 
@@ -65,6 +69,8 @@ struct options {
     uint16_t max_version;
     uint64_t delay_ms;
     bool heartbeat_ext;
+    const struct prelude_desc *starttls; /* the dialogue clients go through before TLS */
+    bool refuse_tls;                     /* ... which ends in a refusal instead */
 };
 
 struct conn;
@@ -115,6 +121,7 @@ struct conn {
     struct wire_writer wbuf; /* the BIO_f_buffer content */
     struct out_chunk *delayed_head, *delayed_tail;
     size_t delayed_bytes;
+    struct prelude *prelude; /* --starttls: the server side of the dialogue, until TLS */
 };
 
 /* Single-threaded: one scratch area for reads and one for building records. */
@@ -305,6 +312,7 @@ static void on_handle_closed(uv_handle_t *h)
         free(chunk);
     }
     tls_handshake_buffer_free(&c->hs);
+    prelude_free(c->prelude);
     hc_free_secret(c->in, c->in_cap);
     hc_free_secret(c->wbuf_mem, srv->opt.wbuf);
     free(c);
@@ -654,6 +662,8 @@ static void pump(struct conn *c)
  * make it answer our close with RST). nginx reads ahead as far as its buffer goes. */
 static size_t read_want(const struct conn *c)
 {
+    if (c->prelude)
+        return READ_CHUNK; /* line-based dialogues: whatever has come */
     if (c->srv->opt.style == STYLE_NGINX) {
         size_t room = IN_MAX - c->in_len;
         return room < READ_CHUNK ? room : READ_CHUNK;
@@ -691,11 +701,44 @@ static bool append_input(struct conn *c, const uint8_t *p, size_t n)
     return true;
 }
 
+/* The server side of --starttls: its words go out unbuffered, as a real server's do before
+ * TLS. Returns how many bytes it took; the rest are TLS. */
+static size_t prelude_input(struct conn *c, const uint8_t *p, size_t n)
+{
+    size_t used = n ? prelude_on_data(c->prelude, p, n) : 0;
+    const uint8_t *out;
+    size_t out_len;
+    prelude_take_output(c->prelude, &out, &out_len);
+    if (out_len)
+        emit(c, out, out_len);
+    switch (prelude_status(c->prelude)) {
+    case PRELUDE_WANT_READ: return n;
+    case PRELUDE_READY:
+        prelude_free(c->prelude);
+        c->prelude = NULL;
+        return used;
+    default: conn_finish(c); return n;
+    }
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = s->data;
     if (nread == 0 || c->destroying)
         return;
+    uv_buf_t rest = *buf;
+    if (nread > 0 && c->prelude) {
+        size_t used = prelude_input(c, (const uint8_t *)buf->base, (size_t)nread);
+        if (c->destroying || c->prelude || c->state == ST_CLOSING)
+            return;
+        rest.base += used; /* a MySQL client's ClientHello follows its SSL request at once */
+        nread -= (ssize_t)used;
+        if (nread == 0) {
+            update_reading(c);
+            return;
+        }
+    }
+    buf = &rest;
     if (nread < 0) {
         /* EOF: the client gave up; like both servers, close in turn. Errors: just close. */
         if (nread == UV_EOF)
@@ -759,6 +802,16 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     uv_timer_start(&c->idle, on_idle, IDLE_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+    if (srv->opt.starttls) {
+        struct prelude_params params = {.refuse = srv->opt.refuse_tls};
+        if (!hc_ok(prelude_new(srv->opt.starttls, PRELUDE_SERVER, &params, &c->prelude))) {
+            conn_destroy(c);
+            return;
+        }
+        (void)prelude_input(c, NULL, 0); /* the greeting */
+        if (c->destroying)
+            return;
+    }
     update_reading(c);
 }
 
@@ -914,10 +967,12 @@ static void usage(FILE *out)
           "         [--addr 127.0.0.1|::1]... [--addr-range 127.0.1.0-127.0.4.255]...\n"
           "         [--wbuf BYTES (4096)] [--style sserver|nginx]\n"
           "         [--min-version ssl3|tls1.0|tls1.1|tls1.2 (ssl3)] [--max-version V (tls1.2)]\n"
-          "         [--delay-ms N (0)] [--no-heartbeat-ext]\n"
+          "         [--delay-ms N (0)] [--no-heartbeat-ext] [--starttls PROTO [--refuse-tls]]\n"
           "--addr and --addr-range (inclusive, IPv4) may be repeated: one listening socket per\n"
           "address, all on the same port (--port 0: one port free on all of them, printed\n"
-          "once as \"listening on PORT\"). Default: 127.0.0.1.\n",
+          "once as \"listening on PORT\"). Default: 127.0.0.1.\n"
+          "--starttls: the server side of a dialogue before TLS (smtp, imap, pop3, ftp, xmpp,\n"
+          "ldap, postgres, mysql, ...); --refuse-tls ends it with the protocol's refusal.\n",
           out);
 }
 
@@ -985,6 +1040,8 @@ static bool parse_option(struct options *o, int opt, const char *arg)
     case 'w': return hc_parse_uint(arg, 0, 1 << 20, &n) && n >= 512 && ((o->wbuf = n), true);
     case 'd': return hc_parse_uint(arg, 0, 3600000, &n) && ((o->delay_ms = n), true);
     case 'n': o->heartbeat_ext = false; return true;
+    case 'S': return (o->starttls = proto_find(arg)) != NULL;
+    case 'R': o->refuse_tls = true; return true;
     case 'i': return tls_version_parse(arg, &o->min_version);
     case 'x': return tls_version_parse(arg, &o->max_version);
     case 'm':
@@ -1022,6 +1079,8 @@ static bool parse_args(int argc, char **argv, struct options *o)
                                              {"max-version", required_argument, NULL, 'x'},
                                              {"delay-ms", required_argument, NULL, 'd'},
                                              {"no-heartbeat-ext", no_argument, NULL, 'n'},
+                                             {"starttls", required_argument, NULL, 'S'},
+                                             {"refuse-tls", no_argument, NULL, 'R'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     *o = (struct options){.wbuf = 4096,

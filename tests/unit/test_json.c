@@ -16,6 +16,7 @@ static const char *const schema_keys[] = {
     "ip",
     "port",
     "sni",
+    "starttls",
     "verdict",
     "reason",
     "leaked_bytes",
@@ -166,6 +167,23 @@ static void test_cert(void **state)
 }
 
 /* Without a ServerHello, alert or certificate, those keys are there and null. */
+/* The dialogue that led to TLS is named; a refusal in it is not_tls in the server's words. */
+static void test_starttls(void **state)
+{
+    (void)state;
+    struct probe_result r;
+    memset(&r, 0, sizeof r);
+    r.verdict = PROBE_NOT_TLS;
+    r.evidence.prelude = "smtp";
+    snprintf(r.reason, sizeof r.reason, "smtp: the server does not start TLS: \"454 4.7.0\"");
+    struct finding f = make_finding(&r);
+    json_t *o = render_object(&f);
+    assert_string_equal(str(o, "starttls"), "smtp");
+    assert_string_equal(str(o, "verdict"), "not_tls");
+    assert_string_equal(str(o, "reason"), "smtp: the server does not start TLS: \"454 4.7.0\"");
+    json_decref(o);
+}
+
 static void test_nothing_seen(void **state)
 {
     (void)state;
@@ -182,6 +200,7 @@ static void test_nothing_seen(void **state)
     assert_string_equal(str(o, "reason"), "connection refused");
     assert_true(json_is_null(json_object_get(o, "ip")));
     assert_true(json_is_null(json_object_get(o, "sni")));
+    assert_true(json_is_null(json_object_get(o, "starttls")));
     assert_true(json_is_null(json_object_get(o, "tls_version")));
     assert_true(json_is_null(json_object_get(o, "cipher")));
     assert_true(json_is_false(json_object_get(o, "heartbeat_extension")));
@@ -385,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_vulnerable_every_key),
         cmocka_unit_test(test_cert),
         cmocka_unit_test(test_nothing_seen),
+        cmocka_unit_test(test_starttls),
         cmocka_unit_test(test_every_verdict),
         cmocka_unit_test(test_versions_and_ciphers),
         cmocka_unit_test(test_alerts),

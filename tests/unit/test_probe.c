@@ -5,6 +5,7 @@
 
 #include "probe/kit.h"
 #include "probe/probe.h"
+#include "proto/proto.h"
 #include "support/vectors.h"
 
 #include <stdlib.h>
@@ -270,6 +271,26 @@ static void patched_closes(void **state) /* OpenSSL 1.0.1g s_server */
     probe_on_closed(p, T0 + 20, true);
     done(p, PROBE_PATCHED);
     probe_free(p);
+}
+
+/* Dovecot on OpenSSL 3, GnuTLS servers: no heartbeat extension in a TLS 1.2 ServerHello, and
+ * the connection closed (or silent) instead of an alert: no heartbeat support, not a patch. */
+static void no_extension_then_close_or_silence(void **state)
+{
+    (void)state;
+    for (int silent = 0; silent < 2; silent++) {
+        struct probe *p = connected(kit0, NULL);
+        feed(p, flight_openssl30, sizeof flight_openssl30);
+        expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+        if (silent)
+            probe_on_tick(p, T0 + TIMEOUT);
+        else
+            probe_on_closed(p, T0 + 20, false);
+        const struct probe_result *r = done(p, PROBE_NOT_VULNERABLE);
+        assert_non_null(strstr(r->reason, "no heartbeat extension in the TLSv1.2 ServerHello"));
+        assert_false(r->evidence.heartbeat_extension);
+        probe_free(p);
+    }
 }
 
 static void patched_followup_answered(void **state) /* nginx on 1.0.1g */
@@ -634,6 +655,178 @@ static void data_after_done_is_ignored(void **state)
     probe_free(p);
 }
 
+/* ---- preludes: the dialogue before TLS, run again on every connection ---- */
+
+static struct probe *new_prelude_probe(const struct prelude_desc *d)
+{
+    struct probe_config cfg = {.kit = kit0,
+                               .prelude = d,
+                               .prelude_domain = "example.com",
+                               .timeout_ms = TIMEOUT,
+                               .followup_ms = 100,
+                               .max_version = TLS_VERSION_TLS12};
+    struct probe *p = NULL;
+    assert_success(probe_new(&cfg, T0, &p));
+    return p;
+}
+
+/* Runs the probe's client side of d against the module's server side, in memory, until the
+ * server starts TLS; returns the first TLS bytes the probe sent (its ClientHello record). */
+static size_t talk_until_tls(struct probe *p, const struct prelude_desc *d, bool byte_by_byte,
+                             uint8_t *hello, size_t cap)
+{
+    struct prelude *srv = NULL;
+    struct prelude_params params = {0};
+    assert_success(prelude_new(d, PRELUDE_SERVER, &params, &srv));
+    probe_on_connected(p, T0);
+    size_t hello_len = 0;
+    for (int round = 0; round < 32 && hello_len == 0; round++) {
+        const uint8_t *o;
+        size_t n;
+        prelude_take_output(srv, &o, &n);
+        for (size_t i = 0; i < n;) {
+            size_t step = byte_by_byte ? 1 : n;
+            feed(p, o + i, step);
+            i += step;
+        }
+        assert_int_equal(probe_state(p), PROBE_RUNNING);
+        probe_take_output(p, &o, &n);
+        if (prelude_status(srv) == PRELUDE_READY) {
+            assert_true(n > 0 && n <= cap); /* the go-ahead came: TLS from the probe */
+            memcpy(hello, o, n);
+            hello_len = n;
+        } else if (n > 0) {
+            size_t used = prelude_on_data(srv, o, n);
+            if (prelude_status(srv) == PRELUDE_READY && used < n) {
+                /* MySQL: the ClientHello rides behind the SSL request */
+                memcpy(hello, o + used, n - used);
+                hello_len = n - used;
+            }
+        }
+        assert_int_not_equal(prelude_status(srv), PRELUDE_FAILED);
+    }
+    prelude_free(srv);
+    return hello_len;
+}
+
+static void check_client_hello(const uint8_t *hello, size_t n)
+{
+    struct wire_reader r = wire_reader_init(hello, n), body;
+    struct tls_record_header h;
+    assert_success(tls_record_next(&r, &h, &body));
+    assert_int_equal(h.type, TLS_CT_HANDSHAKE);
+    assert_int_equal(wire_remaining(&r), 0);
+    assert_int_equal(wire_peek(&body)[0], TLS_HS_CLIENT_HELLO);
+}
+
+static void prelude_then_vulnerable(bool byte_by_byte)
+{
+    static uint8_t answer[MSG_MAX + 64];
+    size_t count;
+    const struct prelude_desc *const *all = proto_all(&count);
+    assert_true(count >= 13);
+    for (size_t i = 0; i < count; i++) {
+        struct probe *p = new_prelude_probe(all[i]);
+        uint8_t hello[2048];
+        size_t n = talk_until_tls(p, all[i], byte_by_byte, hello, sizeof hello);
+        if (n == 0)
+            fail_msg("%s: the dialogue never reached TLS", all[i]->name);
+        check_client_hello(hello, n);
+        feed(p, flight_openssl101f, sizeof flight_openssl101f);
+        expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+        feed(p, answer, echo_of_probe(answer, sizeof answer));
+        const struct probe_result *r = done(p, PROBE_VULNERABLE);
+        assert_string_equal(r->evidence.prelude, all[i]->name);
+        probe_free(p);
+    }
+}
+
+static void prelude_every_protocol_then_vulnerable(void **state)
+{
+    (void)state;
+    prelude_then_vulnerable(false);
+}
+
+static void prelude_byte_by_byte_then_vulnerable(void **state)
+{
+    (void)state;
+    prelude_then_vulnerable(true);
+}
+
+/* A service that will not start TLS is not_tls, in its own words. */
+static void prelude_refused_is_not_tls(void **state)
+{
+    (void)state;
+    size_t count;
+    const struct prelude_desc *const *all = proto_all(&count);
+    for (size_t i = 0; i < count; i++) {
+        struct probe *p = new_prelude_probe(all[i]);
+        struct prelude *srv = NULL;
+        struct prelude_params params = {.refuse = true};
+        assert_success(prelude_new(all[i], PRELUDE_SERVER, &params, &srv));
+        probe_on_connected(p, T0);
+        for (int round = 0; round < 32 && probe_state(p) == PROBE_RUNNING; round++) {
+            const uint8_t *o;
+            size_t n;
+            prelude_take_output(srv, &o, &n);
+            feed(p, o, n);
+            if (prelude_status(srv) != PRELUDE_WANT_READ && probe_state(p) == PROBE_RUNNING)
+                probe_on_closed(p, T0 + 20, false); /* the server hangs up after refusing */
+            probe_take_output(p, &o, &n);
+            if (n > 0 && prelude_status(srv) == PRELUDE_WANT_READ)
+                (void)prelude_on_data(srv, o, n);
+        }
+        const struct probe_result *r = done(p, PROBE_NOT_TLS);
+        if (strncmp(r->reason, all[i]->name, strlen(all[i]->name)) != 0)
+            fail_msg("%s: reason \"%s\"", all[i]->name, r->reason);
+        assert_string_equal(r->evidence.prelude, all[i]->name);
+        assert_int_equal(r->evidence.claimed_length, 0); /* no heartbeat was sent */
+        prelude_free(srv);
+        probe_free(p);
+    }
+}
+
+static void prelude_silence_and_close(void **state)
+{
+    (void)state;
+    const struct prelude_desc *smtp = proto_find("smtp");
+    assert_non_null(smtp);
+    struct probe *p = new_prelude_probe(smtp);
+    probe_on_connected(p, T0);
+    probe_on_tick(p, T0 + TIMEOUT);
+    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, "no smtp greeting"));
+    probe_free(p);
+
+    p = new_prelude_probe(smtp);
+    probe_on_connected(p, T0);
+    static const char greeting[] = "220 mail.example.com ESMTP Postfix (Debian/GNU)\r\n";
+    feed(p, (const uint8_t *)greeting, strlen(greeting));
+    probe_on_closed(p, T0 + 20, true);
+    r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, "during the smtp dialogue"));
+    probe_free(p);
+}
+
+/* The version fallback reconnects: the dialogue starts again from the greeting. */
+static void prelude_runs_again_after_fallback(void **state)
+{
+    (void)state;
+    const struct prelude_desc *pop3 = proto_find("pop3");
+    assert_non_null(pop3);
+    struct probe *p = new_prelude_probe(pop3);
+    uint8_t hello[2048];
+    assert_true(talk_until_tls(p, pop3, false, hello, sizeof hello) > 0);
+    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46};
+    feed(p, alert, sizeof alert); /* protocol_version: try TLS 1.1 */
+    assert_int_equal(probe_state(p), PROBE_WANT_CONNECT);
+    size_t n = talk_until_tls(p, pop3, false, hello, sizeof hello);
+    assert_true(n > 0);
+    check_client_hello(hello, n);
+    assert_int_equal(probe_result(p)->evidence.attempts, 2);
+    probe_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +837,7 @@ int main(void)
         cmocka_unit_test(vulnerable_messages_in_one_record),
         cmocka_unit_test(patched_closes),
         cmocka_unit_test(patched_followup_answered),
+        cmocka_unit_test(no_extension_then_close_or_silence),
         cmocka_unit_test(patched_silence_until_deadline),
         cmocka_unit_test(not_vulnerable_openssl3),
         cmocka_unit_test(not_vulnerable_gnutls),
@@ -665,6 +859,11 @@ int main(void)
         cmocka_unit_test(silent_server),
         cmocka_unit_test(connect_refused_and_timeout),
         cmocka_unit_test(data_after_done_is_ignored),
+        cmocka_unit_test(prelude_every_protocol_then_vulnerable),
+        cmocka_unit_test(prelude_byte_by_byte_then_vulnerable),
+        cmocka_unit_test(prelude_refused_is_not_tls),
+        cmocka_unit_test(prelude_silence_and_close),
+        cmocka_unit_test(prelude_runs_again_after_fallback),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

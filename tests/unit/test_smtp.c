@@ -39,19 +39,20 @@ static void test_client_postfix(void **state)
     dialogue_check(&d);
 }
 
-/* Exim: a multi-line greeting, and its EHLO reply greets us by name. */
+/* Exim: a multi-line greeting, and its EHLO reply greets us by name. The domain (XMPP's) does
+ * not change our EHLO name. */
 static void test_client_exim_multiline_greeting(void **state)
 {
     (void)state;
     static const char peer[] =
         "220-mx.example.com ESMTP Exim 4.96 Fri, 04 Dec 2026 17:00:00 +0000\r\n"
         "220 We do not authorize the use of this system to transport unsolicited mail\r\n"
-        "250-mx.example.com Hello scanner.example.net [192.0.2.7]\r\n250-SIZE 52428800\r\n"
+        "250-mx.example.com Hello heartcheck.invalid [192.0.2.7]\r\n250-SIZE 52428800\r\n"
         "250-8BITMIME\r\n250-PIPELINING\r\n250-PIPE_CONNECT\r\n250-CHUNKING\r\n250-STARTTLS\r\n"
         "250-PRDR\r\n250 HELP\r\n220 TLS go ahead\r\n";
-    struct dialogue d = client(peer, sizeof peer - 1, "EHLO scanner.example.net\r\nSTARTTLS\r\n",
+    struct dialogue d = client(peer, sizeof peer - 1, "EHLO heartcheck.invalid\r\nSTARTTLS\r\n",
                                PRELUDE_READY, NULL);
-    d.params.domain = "scanner.example.net";
+    d.params.domain = "mx.example.com";
     dialogue_check(&d);
 }
 

@@ -80,10 +80,12 @@ static void test_verbose_details(void **state)
     r.evidence.alert_seen = true;
     r.evidence.alert = (struct tls_alert){TLS_ALERT_FATAL, TLS_ALERT_UNEXPECTED_MESSAGE};
     r.evidence.attempts = 3;
+    r.evidence.prelude = "imap";
     struct finding f = make_finding(&r);
     char *text = render(&f, true, false);
     static const char *const want[] = {
         "192.0.2.7 port 8443, SNI example.com",
+        "starttls    imap\n",
         "TLSv1.2, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, heartbeat extension yes",
         "fatal unexpected_message (10)",
         "subject     CN=example.com\n",
