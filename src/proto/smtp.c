@@ -52,12 +52,13 @@ static void client_line(struct prelude *st, const char *line, size_t len)
         /* Each line after the first is one extension keyword (RFC 5321 §4.1.1.1). */
         if (code / 100 == 2 && prelude_starts_word(text, "STARTTLS"))
             st->flags |= OFFERED_STARTTLS;
+        prelude_note(st, line, len);
         if (more)
             return;
         if (code / 100 != 2)
             prelude_refused(st, is_lmtp(st) ? "LHLO refused" : "EHLO refused", line, len);
         else if (!(st->flags & OFFERED_STARTTLS))
-            prelude_refused(st, "STARTTLS not offered", line, len);
+            prelude_refused(st, "STARTTLS not offered", st->noted, st->noted_len);
         else {
             prelude_send_str(st, "STARTTLS\r\n");
             st->step = STEP_STARTTLS;

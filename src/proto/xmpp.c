@@ -224,14 +224,18 @@ static void on_features_child(struct prelude *st, const struct xml_tag *t, unsig
     if (depth == 1 && t->kind == XML_CLOSE) { /* </stream:features> */
         st->flags &= ~(unsigned)IN_FEATURES;
         if (!(st->flags & OFFERED_STARTTLS))
-            prelude_refused(st, "STARTTLS not offered in the stream features", NULL, 0);
+            prelude_refused(st, "STARTTLS not offered in the stream features", st->noted,
+                            st->noted_len);
         else {
             prelude_send_str(st, "<starttls xmlns='" NS_TLS "'/>");
             st->step = STEP_ANSWER;
             st->awaiting = "the answer to STARTTLS";
         }
-    } else if (depth == 2 && t->kind != XML_CLOSE && is_named(t, "starttls") && declares(t, NS_TLS))
-        st->flags |= OFFERED_STARTTLS;
+    } else if (depth == 2 && t->kind != XML_CLOSE) {
+        if (is_named(t, "starttls") && declares(t, NS_TLS))
+            st->flags |= OFFERED_STARTTLS;
+        prelude_note(st, t->local, t->local_len); /* what is offered instead */
+    }
 }
 
 /* Children of the stream itself (depth 1) while waiting for features or the answer. */

@@ -65,12 +65,14 @@ static void test_client_refusals(void **state)
         PRELUDE_REFUSED, "STARTTLS not offered");
     dialogue_check(&d);
 
-    d = dialogue_text("imap", C,
-                      "* OK Microsoft Exchange Server IMAP4 service is ready.\r\n"
-                      "* CAPABILITY IMAP4 IMAP4rev1 AUTH=NTLM IDLE NAMESPACE LITERAL+\r\n"
-                      "a0 OK CAPABILITY completed.\r\n",
-                      "a0 CAPABILITY\r\n", PRELUDE_REFUSED,
-                      "STARTTLS not offered: \"a0 OK CAPABILITY completed.\"");
+    d = dialogue_text(
+        "imap", C,
+        "* OK Microsoft Exchange Server IMAP4 service is ready.\r\n"
+        "* CAPABILITY IMAP4 IMAP4rev1 AUTH=NTLM IDLE NAMESPACE LITERAL+\r\n"
+        "a0 OK CAPABILITY completed.\r\n",
+        "a0 CAPABILITY\r\n", PRELUDE_REFUSED,
+        "STARTTLS not offered: \"* CAPABILITY IMAP4 IMAP4rev1 AUTH=NTLM IDLE NAMESPACE "
+        "LITERAL+\"");
     dialogue_check(&d);
 
     d = dialogue_text("imap", C, DOVECOT_GREETING "a1 BAD TLS support isn't enabled.\r\n",

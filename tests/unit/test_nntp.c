@@ -35,7 +35,7 @@ static void test_client_refusals(void **state)
     (void)state;
     struct dialogue d = dialogue_text(
         "nntp", C, INN_GREETING "101 Capability list:\r\nVERSION 2\r\nREADER\r\n.\r\n",
-        "CAPABILITIES\r\n", PRELUDE_REFUSED, "STARTTLS not offered");
+        "CAPABILITIES\r\n", PRELUDE_REFUSED, "STARTTLS not offered: \"VERSION 2 READER\"");
     dialogue_check(&d);
     d = dialogue_text("nntp", C, INN_GREETING "500 What?\r\n", "CAPABILITIES\r\n", PRELUDE_REFUSED,
                       "CAPABILITIES refused: \"500 What?\"");

@@ -26,11 +26,12 @@ static void test_client_refusals(void **state)
 {
     (void)state;
     /* Dovecot 2.3.19 with ssl = no (recorded). */
-    struct dialogue nossl =
-        dialogue_text("pop3", C,
-                      DOVECOT_GREETING "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\n"
-                                       "AUTH-RESP-CODE\r\nUSER\r\nSASL PLAIN\r\n.\r\n",
-                      "CAPA\r\n", PRELUDE_REFUSED, "STLS not offered");
+    struct dialogue nossl = dialogue_text(
+        "pop3", C,
+        DOVECOT_GREETING "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\n"
+                         "AUTH-RESP-CODE\r\nUSER\r\nSASL PLAIN\r\n.\r\n",
+        "CAPA\r\n", PRELUDE_REFUSED,
+        "STLS not offered: \"CAPA TOP UIDL RESP-CODES PIPELINING AUTH-RESP-CODE USER SASL PLAIN\"");
     dialogue_check(&nossl);
     /* No STLS in the list; a dot-stuffed line is not a capability. */
     struct dialogue d = dialogue_text(

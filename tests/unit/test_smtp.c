@@ -236,11 +236,13 @@ static void test_lmtp_client_dovecot(void **state)
                       "LHLO heartcheck.invalid\r\nSTARTTLS\r\n", PRELUDE_READY, NULL);
     dialogue_check(&d);
 
-    d = dialogue_text("lmtp", PRELUDE_CLIENT,
-                      DOVECOT_GREETING "250-vm\r\n250-8BITMIME\r\n250-CHUNKING\r\n"
-                                       "250-ENHANCEDSTATUSCODES\r\n250 PIPELINING\r\n",
-                      "LHLO heartcheck.invalid\r\n", PRELUDE_REFUSED,
-                      "STARTTLS not offered: \"250 PIPELINING\"");
+    d = dialogue_text(
+        "lmtp", PRELUDE_CLIENT,
+        DOVECOT_GREETING "250-vm\r\n250-8BITMIME\r\n250-CHUNKING\r\n"
+                         "250-ENHANCEDSTATUSCODES\r\n250 PIPELINING\r\n",
+        "LHLO heartcheck.invalid\r\n", PRELUDE_REFUSED,
+        "STARTTLS not offered: \"250-vm 250-8BITMIME 250-CHUNKING 250-ENHANCEDSTATUSCODES 250 "
+        "PIPELINING\"");
     dialogue_check(&d);
 }
 

@@ -141,12 +141,12 @@ static void test_client_refusals(void **state)
     } cases[] = {
         {PROSODY_STREAM "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
                         "<mechanism>PLAIN</mechanism></mechanisms></stream:features>",
-         "", "STARTTLS not offered in the stream features"},
+         "", "STARTTLS not offered in the stream features: \"mechanisms\""},
         /* <starttls> in another namespace, or nested deeper, is not the offer. */
         {PROSODY_STREAM
          "<stream:features><starttls xmlns='urn:example'/><x><starttls xmlns='" NS_TLS
          "'/></x></stream:features>",
-         "", "STARTTLS not offered"},
+         "", "STARTTLS not offered in the stream features: \"starttls x\""},
         {PROSODY_STREAM "<stream:features/>", "", "STARTTLS not offered"},
         {PROSODY_STREAM PROSODY_FEATURES "<failure xmlns='" NS_TLS "'/></stream:stream>",
          OUR_STARTTLS, "server answered STARTTLS with <failure/>"},
