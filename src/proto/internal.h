@@ -68,8 +68,10 @@ static inline bool prelude_running(const struct prelude *st)
     return st->status == PRELUDE_WANT_READ;
 }
 
-/* Adds words to st->noted, after a space, as far as they fit. */
+/* Adds words to st->noted as far as they fit: a new item after a space (prelude_note), or
+ * more of the last one (prelude_note_more, for text that arrives in pieces). */
 void prelude_note(struct prelude *st, const void *words, size_t n);
+void prelude_note_more(struct prelude *st, const void *words, size_t n);
 
 /* Server role: counts a command; false (and FAILED) beyond PRELUDE_MAX_COMMANDS. */
 bool prelude_count_command(struct prelude *st);

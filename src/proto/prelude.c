@@ -207,16 +207,20 @@ void prelude_failed(struct prelude *st, const char *what, const void *words, siz
     end(st, PRELUDE_FAILED, what, words, n);
 }
 
-void prelude_note(struct prelude *st, const void *words, size_t n)
+void prelude_note_more(struct prelude *st, const void *words, size_t n)
 {
     size_t room = PRELUDE_REASON_MAX - st->noted_len;
-    if (st->noted_len && room) {
-        st->noted[st->noted_len++] = ' ';
-        room--;
-    }
     n = n < room ? n : room;
-    memcpy(st->noted + st->noted_len, words, n);
+    if (n)
+        memcpy(st->noted + st->noted_len, words, n);
     st->noted_len += n;
+}
+
+void prelude_note(struct prelude *st, const void *words, size_t n)
+{
+    if (st->noted_len)
+        prelude_note_more(st, " ", 1);
+    prelude_note_more(st, words, n);
 }
 
 bool prelude_count_command(struct prelude *st)

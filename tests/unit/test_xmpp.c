@@ -75,7 +75,8 @@ static void test_client_prosody_recorded(void **state)
                "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text "
                "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>This server does not serve "
                "nowhere.example</text></stream:error></stream:stream>",
-               OUR_STREAM("nowhere.example"), PRELUDE_REFUSED, "stream error: \"host-unknown\"");
+               OUR_STREAM("nowhere.example"), PRELUDE_REFUSED,
+               "stream error: \"host-unknown This server does not serve nowhere.example\"");
     d.params.domain = "nowhere.example";
     dialogue_check(&d);
 }
@@ -153,7 +154,12 @@ static void test_client_refusals(void **state)
         {PROSODY_STREAM "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
                         "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>no such host</text>"
                         "</stream:error></stream:stream>",
-         "", "stream error: \"host-unknown\""},
+         "", "stream error: \"host-unknown no such host\""},
+        /* Prosody without TLS for the host (recorded words), the stream left open. */
+        {PROSODY_STREAM "<stream:error><undefined-condition xmlns='urn:ietf:params:xml:ns:xmpp-"
+                        "streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>No stream "
+                        "features to proceed with</text></stream:error>",
+         "", "stream error: \"undefined-condition No stream features to proceed with\""},
         {PROSODY_STREAM "<stream:error/>", "", "stream error"},
         {PROSODY_STREAM "</stream:stream>", "", "server closed the stream"},
         {"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
