@@ -3,10 +3,11 @@
  *
  * Both roles read the stream tag by tag: the XML declaration is skipped, attribute values may
  * use either quote, names may carry any namespace prefix (only local names are compared), a
- * tag may arrive split over any number of reads, and text between tags is ignored.
+ * tag may arrive split over any number of reads, and text between tags is ignored (but for
+ * a stream error's <text>).
  * Client: the stream header, the stream features, <starttls/> only when they offer it, then
- * <proceed/> (or <failure/>, or a stream error: refused).
- * Server: Prosody-like header and features requiring STARTTLS. */
+ * <proceed/>; <failure/> or a stream error (quoted with its condition and text) refuses.
+ * Server: Prosody 0.12's header and features, STARTTLS required. */
 #include "proto/internal.h"
 
 #include <string.h>
