@@ -78,6 +78,7 @@ static void client_line(struct prelude *st, const char *line, size_t len)
     else if (prelude_starts_word(line, "* CAPABILITY")) {
         if (prelude_has_word(prelude_after_word(line, "* CAPABILITY"), "STARTTLS"))
             st->flags |= OFFERED_STARTTLS;
+        prelude_note(st, line, len);
     } else if (strncmp(line, "* ", 2) == 0)
         return; /* other untagged data may come at any time (RFC 3501 §7) */
     else if (!status)
@@ -90,7 +91,7 @@ static void client_line(struct prelude *st, const char *line, size_t len)
     else if (st->flags & OFFERED_STARTTLS)
         ask_starttls(st);
     else
-        prelude_refused(st, "STARTTLS not offered", line, len);
+        prelude_refused(st, "STARTTLS not offered", st->noted, st->noted_len);
 }
 
 static void client_start(struct prelude *st)

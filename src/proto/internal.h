@@ -43,6 +43,9 @@ struct prelude {
     struct prelude_buf in;  /* the line, tag or packet being assembled (PRELUDE_LINE_MAX) */
     struct prelude_buf out; /* bytes for the next prelude_take_output (PRELUDE_OUT_MAX) */
     char reason[PRELUDE_REASON_MAX + 1];
+    /* Peer's words a refusal quotes when its own line says little: a capability list. */
+    char noted[PRELUDE_REASON_MAX + 1];
+    size_t noted_len;
 };
 
 /* The descriptors, one per protocol file. */
@@ -64,6 +67,11 @@ static inline bool prelude_running(const struct prelude *st)
 {
     return st->status == PRELUDE_WANT_READ;
 }
+
+/* Adds words to st->noted as far as they fit: a new item after a space (prelude_note), or
+ * more of the last one (prelude_note_more, for text that arrives in pieces). */
+void prelude_note(struct prelude *st, const void *words, size_t n);
+void prelude_note_more(struct prelude *st, const void *words, size_t n);
 
 /* Server role: counts a command; false (and FAILED) beyond PRELUDE_MAX_COMMANDS. */
 bool prelude_count_command(struct prelude *st);

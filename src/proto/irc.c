@@ -108,7 +108,7 @@ static void server_line(struct prelude *st, const char *line, size_t len)
     } else if (is_command(&m, "CAP") && prelude_starts_word(m.params, "LS"))
         prelude_sendf(st, ":%s CAP * LS :tls\r\n", st->domain);
     else if (is_command(&m, "PING") && strlen(m.params) <= PING_TOKEN_MAX)
-        prelude_sendf(st, ":%s PONG %s :%s\r\n", st->domain, st->domain, m.params);
+        prelude_sendf(st, ":%s PONG %s %s\r\n", st->domain, st->domain, m.params);
     else if (is_command(&m, "QUIT")) {
         prelude_send_str(st, "ERROR :Closing link (Client Quit)\r\n");
         prelude_failed(st, "the client quit before STARTTLS", NULL, 0);

@@ -3,8 +3,8 @@
  * Client: the ExtendedRequest as message 1; its ExtendedResponse's resultCode 0 goes ahead,
  * any other is a refusal quoting the diagnosticMessage (as is a Notice of Disconnection,
  * RFC 4511 §4.4.1).
- * Server: slapd's answers: success with the responseName, or unavailable (52) "Could not
- * initialize TLS" when refusing. */
+ * Server: slapd 2.5's answers, recorded: success without a responseName (optional since
+ * RFC 4511), or protocolError "unsupported extended operation" as from a slapd without TLS. */
 #include "proto/internal.h"
 
 #include "wire/wire.h"
@@ -22,10 +22,9 @@ enum {
     LDAP_EXTENDED_REQUEST = 0x77,  /* [APPLICATION 23] constructed */
     LDAP_EXTENDED_RESPONSE = 0x78, /* [APPLICATION 24] constructed */
     LDAP_REQUEST_NAME = 0x80,      /* [0] */
-    LDAP_RESPONSE_NAME = 0x8a,     /* [10] */
     LDAP_UNBIND_REQUEST = 0x42,    /* [APPLICATION 2] primitive */
     LDAP_SUCCESS = 0,
-    LDAP_UNAVAILABLE = 52,
+    LDAP_PROTOCOL_ERROR = 2,
     MESSAGE_ID_MAX_LEN = 4, /* MessageID is INTEGER (0 .. 2^31-1), RFC 4511 §4.1.1 */
 };
 
@@ -185,8 +184,8 @@ static size_t client_data(struct prelude *st, const uint8_t *data, size_t len)
 
 static void server_start(struct prelude *st) { st->awaiting = "the StartTLS request"; }
 
-/* slapd's answer: the client's messageID, the result, an empty matchedDN, the diagnostic, and
- * on success the responseName. Every length fits the short form. */
+/* slapd's answer: the client's messageID, the result, an empty matchedDN and the diagnostic.
+ * Every length fits the short form. */
 static void send_response(struct prelude *st, const uint8_t *id, size_t id_len, uint8_t code,
                           const char *diagnostic)
 {
@@ -204,12 +203,6 @@ static void send_response(struct prelude *st, const uint8_t *id, size_t id_len, 
     struct wire_mark text = wire_open(&w, 1);
     wire_write_bytes(&w, diagnostic, strlen(diagnostic));
     wire_close(&w, text);
-    if (code == LDAP_SUCCESS) {
-        wire_write_u8(&w, LDAP_RESPONSE_NAME);
-        struct wire_mark name = wire_open(&w, 1);
-        wire_write_bytes(&w, STARTTLS_OID, strlen(STARTTLS_OID));
-        wire_close(&w, name);
-    }
     wire_close(&w, op);
     wire_close(&w, message);
     if (hc_ok(wire_writer_result(&w)) && w.len < 0x80)
@@ -240,8 +233,8 @@ static hc_result on_request(struct prelude *st)
         prelude_failed(st, "extended operation other than StartTLS", wire_peek(&name),
                        wire_remaining(&name));
     } else if (st->refuse) {
-        send_response(st, wire_peek(&id), wire_remaining(&id), LDAP_UNAVAILABLE,
-                      "Could not initialize TLS");
+        send_response(st, wire_peek(&id), wire_remaining(&id), LDAP_PROTOCOL_ERROR,
+                      "unsupported extended operation");
         prelude_refused(st, "refused as configured", "StartTLS", 8);
     } else {
         send_response(st, wire_peek(&id), wire_remaining(&id), LDAP_SUCCESS, "");

@@ -5,7 +5,7 @@
  * Client: the server's greeting (protocol 10) or its error packet (0xff: "Host ... is not
  * allowed to connect"), CLIENT_SSL in its capabilities, then the 32-byte SSL request with
  * sequence id 1 and TLS at once: the server answers nothing before the ClientHello.
- * Server: a MariaDB 10.11-like greeting offering SSL (without it when refusing). */
+ * Server: MariaDB 10.11's greeting offering SSL (without it when refusing). */
 #include "proto/internal.h"
 
 #include "wire/wire.h"
@@ -36,8 +36,8 @@ enum {
     CLIENT_WANTED = CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41 |
                     CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_RESULTS |
                     CLIENT_PLUGIN_AUTH,
-    /* MariaDB 10.11's, SSL aside. */
-    SERVER_CAPABILITIES = 0x81bff7feu,
+    /* MariaDB 10.11's (recorded), SSL aside. */
+    SERVER_CAPABILITIES = 0x81fff7feu,
 };
 
 static hc_result read_le(struct wire_reader *r, unsigned n, uint32_t *out)
@@ -173,7 +173,7 @@ static void server_start(struct prelude *st)
 {
     /* The scramble is fixed: TLS starts before any authentication uses it. */
     static const uint8_t scramble[20] = "hc-prelude-scramble!";
-    static const char version[] = "5.5.5-10.11.6-MariaDB-0+deb12u1";
+    static const char version[] = "5.5.5-10.11.19-MariaDB-0+deb12u1";
     uint32_t caps = st->refuse ? SERVER_CAPABILITIES : SERVER_CAPABILITIES | CLIENT_SSL;
     uint8_t packet[128];
     struct wire_writer w = wire_writer_init(packet, sizeof packet);

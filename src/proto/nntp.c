@@ -9,18 +9,19 @@
 enum { STEP_GREETING, STEP_CAPS_STATUS, STEP_CAPS_LIST, STEP_STARTTLS };
 enum { OFFERED_STARTTLS = 1 };
 
-static void on_capability(struct prelude *st, const char *line)
+static void on_capability(struct prelude *st, const char *line, size_t len)
 {
     /* The list ends with a lone "." (RFC 3977 §3.1.1); each line is a capability. */
     if (strcmp(line, ".") != 0) {
         if (prelude_starts_word(line, "STARTTLS"))
             st->flags |= OFFERED_STARTTLS;
+        prelude_note(st, line, len);
     } else if (st->flags & OFFERED_STARTTLS) {
         prelude_send_str(st, "STARTTLS\r\n");
         st->step = STEP_STARTTLS;
         st->awaiting = "the STARTTLS reply";
     } else
-        prelude_refused(st, "STARTTLS not offered", NULL, 0);
+        prelude_refused(st, "STARTTLS not offered", st->noted, st->noted_len);
 }
 
 static void client_line(struct prelude *st, const char *line, size_t len)
@@ -28,7 +29,7 @@ static void client_line(struct prelude *st, const char *line, size_t len)
     unsigned code;
     char sep;
     if (st->step == STEP_CAPS_LIST) {
-        on_capability(st, line);
+        on_capability(st, line, len);
         return;
     }
     if (!prelude_reply_code(line, len, &code, &sep) || sep == '-') {

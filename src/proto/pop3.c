@@ -24,12 +24,13 @@ static void client_line(struct prelude *st, const char *line, size_t len)
         if (strcmp(line, ".") != 0) {
             if (prelude_starts_word(line, "STLS"))
                 st->flags |= OFFERED_STLS;
+            prelude_note(st, line, len);
         } else if (st->flags & OFFERED_STLS) {
             prelude_send_str(st, "STLS\r\n");
             st->step = STEP_STLS;
             st->awaiting = "the STLS reply";
         } else
-            prelude_refused(st, "STLS not offered", NULL, 0);
+            prelude_refused(st, "STLS not offered", st->noted, st->noted_len);
         return;
     }
     if (!ok && !err) {

@@ -98,6 +98,13 @@ size_t prelude_on_data(struct prelude *p, const uint8_t *data, size_t len)
 {
     if (!prelude_running(p) || len == 0)
         return 0;
+    /* A client that speaks TLS at once (implicit TLS on a STARTTLS port) would otherwise wait
+     * for a line or tag that never ends. 0x16 starts a TLS handshake record (RFC 5246 §6.2.1);
+     * no prelude's first client byte can be it. */
+    if (p->role == PRELUDE_SERVER && p->received == 0 && data[0] == 0x16) {
+        prelude_failed(p, "the client sent a TLS record without asking for TLS first", NULL, 0);
+        return 0;
+    }
     /* The budget: the protocol never sees more than PRELUDE_MAX_BYTES in all. */
     size_t room = PRELUDE_MAX_BYTES - p->received;
     size_t offered = len < room ? len : room;
@@ -200,6 +207,22 @@ void prelude_failed(struct prelude *st, const char *what, const void *words, siz
     end(st, PRELUDE_FAILED, what, words, n);
 }
 
+void prelude_note_more(struct prelude *st, const void *words, size_t n)
+{
+    size_t room = PRELUDE_REASON_MAX - st->noted_len;
+    n = n < room ? n : room;
+    if (n)
+        memcpy(st->noted + st->noted_len, words, n);
+    st->noted_len += n;
+}
+
+void prelude_note(struct prelude *st, const void *words, size_t n)
+{
+    if (st->noted_len)
+        prelude_note_more(st, " ", 1);
+    prelude_note_more(st, words, n);
+}
+
 bool prelude_count_command(struct prelude *st)
 {
     if (++st->commands <= PRELUDE_MAX_COMMANDS)
@@ -211,12 +234,6 @@ bool prelude_count_command(struct prelude *st)
 size_t prelude_read_lines(struct prelude *st, const uint8_t *data, size_t len,
                           prelude_line_fn *on_line)
 {
-    /* A client that speaks TLS at once (implicit TLS on a STARTTLS port) would otherwise wait
-     * for a line that never ends. 0x16 is a TLS handshake record (RFC 5246 §6.2.1). */
-    if (st->role == PRELUDE_SERVER && st->received == 0 && len && data[0] == 0x16) {
-        prelude_failed(st, "the client sent a TLS record without asking for TLS first", NULL, 0);
-        return 0;
-    }
     size_t pos = 0;
     while (pos < len && prelude_running(st)) {
         const uint8_t *lf = memchr(data + pos, '\n', len - pos);

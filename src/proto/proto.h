@@ -22,6 +22,10 @@
  *                            our limits (prelude_reason() says how).
  *   prelude_on_closed() when the peer closes: a READY/REFUSED prelude stays so, any other
  *                       becomes FAILED with a reason naming the step.
+ * Output may be pending whatever the status: a server's go-ahead comes with READY, its
+ * refusal with REFUSED ("454 4.7.0 ..."), its goodbye with FAILED ("221 Bye" to QUIT), and a
+ * MySQL server that refuses is REFUSED from prelude_new on, its greeting (without SSL)
+ * pending. Send it before starting TLS or closing.
  * A prelude never reads past the point where TLS starts. */
 #ifndef HC_PROTO_H
 #define HC_PROTO_H
@@ -68,7 +72,8 @@ struct prelude_params {
      * greet with "heartcheck.invalid" whatever it is. Server role: the name in greetings.
      * NULL: a default ("heartcheck.invalid" for a client, "localhost" for a server). */
     const char *domain;
-    bool xmpp_server; /* xmpp: jabber:server (port 5269) instead of jabber:client */
+    /* xmpp: jabber:server (port 5269) instead of jabber:client; "xmpp-server" implies it. */
+    bool xmpp_server;
     /* Server role only: answer the request for TLS with a refusal (to test that clients
      * and scanners report it), e.g. "454 4.7.0 TLS not available". */
     bool refuse;
@@ -81,6 +86,9 @@ const struct prelude_desc *proto_find(const char *name);
 /* The prelude a port implies; NULL for implicit-TLS ports (443, 465, 993...) and others. */
 const struct prelude_desc *proto_for_port(uint16_t port);
 
+/* HC_ERR_USAGE for a NULL descriptor, an unknown role, or a domain that could end the command
+ * or attribute it goes into: empty, PRELUDE_DOMAIN_MAX bytes or more, spaces, controls,
+ * quotes, '<', '>', '&', '\\' or non-ASCII. params may be NULL (the defaults). */
 HC_MUST_CHECK hc_result prelude_new(const struct prelude_desc *d, enum prelude_role role,
                                     const struct prelude_params *params, struct prelude **out);
 void prelude_free(struct prelude *p);

@@ -1,7 +1,7 @@
 /* ManageSieve STARTTLS (RFC 5804 §2.2).
  *
  * Client: the capability lines of the greeting, STARTTLS only when listed, then OK.
- * Server: Dovecot Pigeonhole's greeting and answers. */
+ * Server: Dovecot Pigeonhole's greeting and answers (recorded). */
 #include "proto/internal.h"
 
 #include <string.h>
@@ -11,7 +11,7 @@ enum { STEP_GREETING, STEP_STARTTLS };
 enum { OFFERED_STARTTLS = 1 };
 
 #define CAPABILITIES                                                                               \
-    "\"IMPLEMENTATION\" \"Dovecot Pigeonhole\"\r\n"                                                \
+    "\"IMPLEMENTATION\" \"Dovecot (Debian) Pigeonhole\"\r\n"                                       \
     "\"SIEVE\" \"fileinto reject envelope encoded-character vacation subaddress "                  \
     "comparator-i;ascii-numeric relational regex imap4flags copy include variables body "          \
     "enotify environment mailbox date index ihave duplicate mime foreverypart extracttext\"\r\n"   \
@@ -69,7 +69,7 @@ static size_t client_data(struct prelude *st, const uint8_t *data, size_t len)
 
 static void server_start(struct prelude *st)
 {
-    prelude_send_str(st, CAPABILITIES "OK \"Dovecot ready.\"\r\n");
+    prelude_send_str(st, CAPABILITIES "OK \"Dovecot (Debian) ready.\"\r\n");
     st->awaiting = "a command";
 }
 

@@ -1,7 +1,7 @@
 /* SMTP STARTTLS (RFC 3207) and LMTP (RFC 2033, the same dialogue with LHLO).
  *
  * Client: the greeting, EHLO/LHLO, STARTTLS only when the EHLO reply lists it, then 220.
- * Server: a Postfix-like (SMTP) or Dovecot-like (LMTP) greeting and capability list. */
+ * Server: Postfix's (SMTP) or Dovecot's (LMTP, recorded) greeting, capabilities and answers. */
 #include "proto/internal.h"
 
 enum { STEP_GREETING, STEP_HELLO, STEP_STARTTLS };
@@ -52,12 +52,13 @@ static void client_line(struct prelude *st, const char *line, size_t len)
         /* Each line after the first is one extension keyword (RFC 5321 §4.1.1.1). */
         if (code / 100 == 2 && prelude_starts_word(text, "STARTTLS"))
             st->flags |= OFFERED_STARTTLS;
+        prelude_note(st, line, len);
         if (more)
             return;
         if (code / 100 != 2)
             prelude_refused(st, is_lmtp(st) ? "LHLO refused" : "EHLO refused", line, len);
         else if (!(st->flags & OFFERED_STARTTLS))
-            prelude_refused(st, "STARTTLS not offered", line, len);
+            prelude_refused(st, "STARTTLS not offered", st->noted, st->noted_len);
         else {
             prelude_send_str(st, "STARTTLS\r\n");
             st->step = STEP_STARTTLS;
@@ -84,7 +85,7 @@ static size_t client_data(struct prelude *st, const uint8_t *data, size_t len)
 static void server_start(struct prelude *st)
 {
     if (is_lmtp(st))
-        prelude_sendf(st, "220 %s Dovecot ready.\r\n", st->domain);
+        prelude_sendf(st, "220 %s Dovecot (Debian) ready.\r\n", st->domain);
     else
         prelude_sendf(st, "220 %s ESMTP Postfix (Debian/GNU)\r\n", st->domain);
     st->awaiting = "a command";
@@ -95,7 +96,7 @@ static void send_capabilities(struct prelude *st)
     if (is_lmtp(st))
         prelude_sendf(st,
                       "250-%s\r\n250-8BITMIME\r\n250-CHUNKING\r\n250-ENHANCEDSTATUSCODES\r\n"
-                      "250-PIPELINING\r\n250-STARTTLS\r\n250 SMTPUTF8\r\n",
+                      "250-PIPELINING\r\n250 STARTTLS\r\n",
                       st->domain);
     else
         prelude_sendf(st,
@@ -124,10 +125,12 @@ static void server_line(struct prelude *st, const char *line, size_t len)
     else if (!is_lmtp(st) && prelude_starts_word(line, "HELO"))
         prelude_sendf(st, "250 %s\r\n", st->domain);
     else if (prelude_starts_word(line, "STARTTLS") && st->refuse) {
-        prelude_send_str(st, "454 4.7.0 TLS not available due to local problem\r\n");
+        prelude_send_str(st, is_lmtp(st) ? "502 5.5.1 TLS support is not enabled.\r\n"
+                                         : "454 4.7.0 TLS not available due to local problem\r\n");
         prelude_refused(st, "refused as configured", line, len);
     } else if (prelude_starts_word(line, "STARTTLS")) {
-        prelude_send_str(st, "220 2.0.0 Ready to start TLS\r\n");
+        prelude_send_str(st, is_lmtp(st) ? "220 2.0.0 Begin TLS negotiation now.\r\n"
+                                         : "220 2.0.0 Ready to start TLS\r\n");
         prelude_ready(st);
     } else if (prelude_starts_word(line, "NOOP") || prelude_starts_word(line, "RSET"))
         prelude_send_str(st, "250 2.0.0 Ok\r\n");

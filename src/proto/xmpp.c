@@ -3,10 +3,11 @@
  *
  * Both roles read the stream tag by tag: the XML declaration is skipped, attribute values may
  * use either quote, names may carry any namespace prefix (only local names are compared), a
- * tag may arrive split over any number of reads, and text between tags is ignored.
+ * tag may arrive split over any number of reads, and text between tags is ignored (but for
+ * a stream error's <text>).
  * Client: the stream header, the stream features, <starttls/> only when they offer it, then
- * <proceed/> (or <failure/>, or a stream error: refused).
- * Server: Prosody-like header and features requiring STARTTLS. */
+ * <proceed/>; <failure/> or a stream error (quoted with its condition and text) refuses.
+ * Server: Prosody 0.12's header and features, STARTTLS required. */
 #include "proto/internal.h"
 
 #include <string.h>
@@ -20,6 +21,7 @@ enum {
     IN_FEATURES = 1,      /* client: inside <stream:features> */
     OFFERED_STARTTLS = 2, /* client: the features list <starttls/> in its namespace */
     OPEN_GO_AHEAD = 4,    /* <proceed> or <starttls> came as an open tag: wait for its end */
+    IN_ERROR_TEXT = 8,    /* client: inside the <text> of a stream error, which is kept */
 };
 
 enum xml_kind { XML_DECLARATION, XML_OPEN, XML_EMPTY, XML_CLOSE };
@@ -130,7 +132,8 @@ static bool parse_tag(const char *s, size_t n, struct xml_tag *t)
 
 typedef void tag_fn(struct prelude *st, const struct xml_tag *t, const char *raw, size_t n);
 
-/* Cuts the stream into tags for on_tag until the prelude ends; text between them is skipped.
+/* Cuts the stream into tags for on_tag until the prelude ends; text between them is skipped,
+ * but for a stream error's <text>, which the refusal quotes.
  * Restricted XML (RFC 6120 §11.1) has no comments, DTDs or CDATA, so a '>' outside an
  * attribute value always ends the tag. */
 static size_t read_tags(struct prelude *st, const uint8_t *data, size_t len, tag_fn *on_tag)
@@ -139,9 +142,12 @@ static size_t read_tags(struct prelude *st, const uint8_t *data, size_t len, tag
     while (pos < len && prelude_running(st)) {
         if (st->in.len == 0) {
             const uint8_t *lt = memchr(data + pos, '<', len - pos);
+            size_t text = lt ? (size_t)(lt - (data + pos)) : len - pos;
+            if (st->flags & IN_ERROR_TEXT)
+                prelude_note_more(st, data + pos, text);
+            pos += text;
             if (!lt)
                 return len;
-            pos = (size_t)(lt - data);
         }
         size_t i = st->in.len == 0 ? pos + 1 : pos;
         bool complete = false;
@@ -224,14 +230,18 @@ static void on_features_child(struct prelude *st, const struct xml_tag *t, unsig
     if (depth == 1 && t->kind == XML_CLOSE) { /* </stream:features> */
         st->flags &= ~(unsigned)IN_FEATURES;
         if (!(st->flags & OFFERED_STARTTLS))
-            prelude_refused(st, "STARTTLS not offered in the stream features", NULL, 0);
+            prelude_refused(st, "STARTTLS not offered in the stream features", st->noted,
+                            st->noted_len);
         else {
             prelude_send_str(st, "<starttls xmlns='" NS_TLS "'/>");
             st->step = STEP_ANSWER;
             st->awaiting = "the answer to STARTTLS";
         }
-    } else if (depth == 2 && t->kind != XML_CLOSE && is_named(t, "starttls") && declares(t, NS_TLS))
-        st->flags |= OFFERED_STARTTLS;
+    } else if (depth == 2 && t->kind != XML_CLOSE) {
+        if (is_named(t, "starttls") && declares(t, NS_TLS))
+            st->flags |= OFFERED_STARTTLS;
+        prelude_note(st, t->local, t->local_len); /* what is offered instead */
+    }
 }
 
 /* Children of the stream itself (depth 1) while waiting for features or the answer. */
@@ -241,9 +251,11 @@ static void on_stream_child(struct prelude *st, const struct xml_tag *t, const c
         return; /* the end of a child we did not need */
     if (is_named(t, "error") && t->kind == XML_EMPTY)
         prelude_refused(st, "stream error", raw, n);
-    else if (is_named(t, "error"))
+    else if (is_named(t, "error")) {
         st->step = STEP_STREAM_ERROR;
-    else if (st->step == STEP_FEATURES && is_named(t, "features") && t->kind == XML_EMPTY)
+        st->noted_len = 0;
+        st->awaiting = "the end of the stream error";
+    } else if (st->step == STEP_FEATURES && is_named(t, "features") && t->kind == XML_EMPTY)
         prelude_refused(st, "STARTTLS not offered in the stream features", raw, n);
     else if (st->step == STEP_FEATURES && is_named(t, "features"))
         st->flags |= IN_FEATURES;
@@ -268,11 +280,17 @@ static void client_tag(struct prelude *st, const struct xml_tag *t, const char *
     }
     unsigned depth = track_depth(st, t);
     if (st->step == STEP_STREAM_ERROR) {
-        /* The first child of <stream:error> names the condition (RFC 6120 §4.9.3). */
-        if (depth == 2 && t->kind != XML_CLOSE)
-            prelude_refused(st, "stream error", t->local, t->local_len);
-        else if (depth == 1)
-            prelude_refused(st, "stream error", NULL, 0);
+        /* The first child of <stream:error> names the condition, an optional <text> explains
+         * it (RFC 6120 §4.9.2); both are quoted once the error ends. */
+        if (depth <= 1)
+            prelude_refused(st, "stream error", st->noted, st->noted_len);
+        else if (depth == 2 && t->kind == XML_OPEN && is_named(t, "text")) {
+            st->flags |= IN_ERROR_TEXT;
+            prelude_note(st, "", 0); /* the space before the text */
+        } else if (depth == 2 && t->kind == XML_CLOSE)
+            st->flags &= ~(unsigned)IN_ERROR_TEXT;
+        else if (depth == 2)
+            prelude_note(st, t->local, t->local_len);
     } else if (st->flags & IN_FEATURES)
         on_features_child(st, t, depth);
     else if (st->flags & OPEN_GO_AHEAD) {

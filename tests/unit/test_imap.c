@@ -24,6 +24,24 @@ static void test_client_dovecot(void **state)
     dialogue_check(&d);
 }
 
+/* Dovecot 2.3.19 on loopback (recorded): AUTH=PLAIN instead of LOGINDISABLED; with ssl = no
+ * the greeting lacks STARTTLS. */
+static void test_client_dovecot_recorded(void **state)
+{
+    (void)state;
+    struct dialogue d = dialogue_text(
+        "imap", C,
+        "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS "
+        "AUTH=PLAIN] Dovecot (Debian) ready.\r\na1 OK Begin TLS negotiation now.\r\n",
+        "a1 STARTTLS\r\n", PRELUDE_READY, NULL);
+    dialogue_check(&d);
+    d = dialogue_text("imap", C,
+                      "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ "
+                      "AUTH=PLAIN] Dovecot (Debian) ready.\r\n",
+                      "", PRELUDE_REFUSED, "STARTTLS not offered: \"* OK [CAPABILITY IMAP4rev1");
+    dialogue_check(&d);
+}
+
 /* Cyrus-like: a bare greeting, CAPABILITY with untagged noise around it. */
 static void test_client_capability_command(void **state)
 {
@@ -47,12 +65,14 @@ static void test_client_refusals(void **state)
         PRELUDE_REFUSED, "STARTTLS not offered");
     dialogue_check(&d);
 
-    d = dialogue_text("imap", C,
-                      "* OK Microsoft Exchange Server IMAP4 service is ready.\r\n"
-                      "* CAPABILITY IMAP4 IMAP4rev1 AUTH=NTLM IDLE NAMESPACE LITERAL+\r\n"
-                      "a0 OK CAPABILITY completed.\r\n",
-                      "a0 CAPABILITY\r\n", PRELUDE_REFUSED,
-                      "STARTTLS not offered: \"a0 OK CAPABILITY completed.\"");
+    d = dialogue_text(
+        "imap", C,
+        "* OK Microsoft Exchange Server IMAP4 service is ready.\r\n"
+        "* CAPABILITY IMAP4 IMAP4rev1 AUTH=NTLM IDLE NAMESPACE LITERAL+\r\n"
+        "a0 OK CAPABILITY completed.\r\n",
+        "a0 CAPABILITY\r\n", PRELUDE_REFUSED,
+        "STARTTLS not offered: \"* CAPABILITY IMAP4 IMAP4rev1 AUTH=NTLM IDLE NAMESPACE "
+        "LITERAL+\"");
     dialogue_check(&d);
 
     d = dialogue_text("imap", C, DOVECOT_GREETING "a1 BAD TLS support isn't enabled.\r\n",
@@ -151,9 +171,13 @@ static void test_server_refuses(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_client_dovecot),  cmocka_unit_test(test_client_capability_command),
-        cmocka_unit_test(test_client_refusals), cmocka_unit_test(test_client_garbage),
-        cmocka_unit_test(test_server_curl),     cmocka_unit_test(test_server_commands),
+        cmocka_unit_test(test_client_dovecot),
+        cmocka_unit_test(test_client_dovecot_recorded),
+        cmocka_unit_test(test_client_capability_command),
+        cmocka_unit_test(test_client_refusals),
+        cmocka_unit_test(test_client_garbage),
+        cmocka_unit_test(test_server_curl),
+        cmocka_unit_test(test_server_commands),
         cmocka_unit_test(test_server_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

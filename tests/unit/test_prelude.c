@@ -179,6 +179,24 @@ static void test_reason_cleaned_and_cut(void **state)
     prelude_free(p);
 }
 
+/* What a server offers instead of STARTTLS is quoted, as far as the reason holds it. */
+static void test_offered_words_cut(void **state)
+{
+    (void)state;
+    struct prelude *p;
+    assert_success(prelude_new(proto_find("pop3"), PRELUDE_CLIENT, NULL, &p));
+    feed(p, "+OK ready\r\n+OK\r\n");
+    for (int i = 0; i < 40; i++)
+        feed(p, "X-CAPABILITY-0123456789\r\n");
+    feed(p, ".\r\n");
+    assert_int_equal(prelude_status(p), PRELUDE_REFUSED);
+    const char *r = prelude_reason(p);
+    assert_int_equal(strlen(r), PRELUDE_REASON_MAX);
+    assert_memory_equal(r, "STLS not offered: \"X-CAPABILITY-0123456789 X-CAP", 46);
+    assert_string_equal(r + PRELUDE_REASON_MAX - 3, "...");
+    prelude_free(p);
+}
+
 /* Moves bytes both ways until neither side has anything to say (bounded). Once the client
  * goes ahead, TLS bytes follow its last words, as a MySQL client's ClientHello follows its
  * SSL request: the server must leave exactly those. */
@@ -200,7 +218,8 @@ static void pump(const struct prelude_desc *d, bool refuse, enum prelude_status 
         prelude_take_output(c, &data, &len);
         uint8_t buf[PRELUDE_LINE_MAX];
         assert_true(len + sizeof TLS_BYTES <= sizeof buf);
-        memcpy(buf, data, len);
+        if (len)
+            memcpy(buf, data, len);
         if (prelude_status(c) == PRELUDE_READY && !tls_sent) {
             memcpy(buf + len, TLS_BYTES, sizeof TLS_BYTES - 1);
             len += sizeof TLS_BYTES - 1;
@@ -242,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_close_names_the_step),
         cmocka_unit_test(test_byte_budget),
         cmocka_unit_test(test_reason_cleaned_and_cut),
+        cmocka_unit_test(test_offered_words_cut),
         cmocka_unit_test(test_every_client_against_its_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -221,26 +221,47 @@ static void test_server_command_limit(void **state)
     dialogue_check_chunked(&d, 1);
 }
 
+/* Dovecot 2.3.19 LMTP (recorded), with ssl = yes and with ssl = no. */
+#define DOVECOT_GREETING "220 vm Dovecot (Debian) ready.\r\n"
 #define DOVECOT_LHLO                                                                               \
-    "250-mail.example.org\r\n250-8BITMIME\r\n250-CHUNKING\r\n250-ENHANCEDSTATUSCODES\r\n"          \
-    "250-PIPELINING\r\n250-STARTTLS\r\n250 SMTPUTF8\r\n"
+    "250-vm\r\n250-8BITMIME\r\n250-CHUNKING\r\n250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n"      \
+    "250 STARTTLS\r\n"
 
-static void test_lmtp(void **state)
+static void test_lmtp_client_dovecot(void **state)
 {
     (void)state;
-    static const char peer[] =
-        "220 mail.example.org Dovecot ready.\r\n" DOVECOT_LHLO "220 2.0.0 Begin TLS.\r\n";
-    struct dialogue d = client(peer, sizeof peer - 1, "LHLO heartcheck.invalid\r\nSTARTTLS\r\n",
-                               PRELUDE_READY, NULL);
-    d.desc = proto_find("lmtp");
+    struct dialogue d =
+        dialogue_text("lmtp", PRELUDE_CLIENT,
+                      DOVECOT_GREETING DOVECOT_LHLO "220 2.0.0 Begin TLS negotiation now.\r\n",
+                      "LHLO heartcheck.invalid\r\nSTARTTLS\r\n", PRELUDE_READY, NULL);
     dialogue_check(&d);
 
-    static const char commands[] = "EHLO client\r\nLHLO client\r\nSTARTTLS\r\n";
-    d = server(commands, sizeof commands - 1,
-               "220 mail.example.org Dovecot ready.\r\n502 5.5.2 Error: command not "
-               "recognized\r\n" DOVECOT_LHLO "220 2.0.0 Ready to start TLS\r\n",
-               PRELUDE_READY, NULL);
-    d.desc = proto_find("lmtp");
+    d = dialogue_text(
+        "lmtp", PRELUDE_CLIENT,
+        DOVECOT_GREETING "250-vm\r\n250-8BITMIME\r\n250-CHUNKING\r\n"
+                         "250-ENHANCEDSTATUSCODES\r\n250 PIPELINING\r\n",
+        "LHLO heartcheck.invalid\r\n", PRELUDE_REFUSED,
+        "STARTTLS not offered: \"250-vm 250-8BITMIME 250-CHUNKING 250-ENHANCEDSTATUSCODES 250 "
+        "PIPELINING\"");
+    dialogue_check(&d);
+}
+
+static void test_lmtp_server(void **state)
+{
+    (void)state;
+    struct dialogue d =
+        dialogue_text("lmtp", PRELUDE_SERVER, "EHLO client\r\nLHLO client\r\nSTARTTLS\r\n",
+                      DOVECOT_GREETING "502 5.5.2 Error: command not recognized\r\n" DOVECOT_LHLO
+                                       "220 2.0.0 Begin TLS negotiation now.\r\n",
+                      PRELUDE_READY, NULL);
+    d.params.domain = "vm";
+    dialogue_check(&d);
+
+    d = dialogue_text("lmtp", PRELUDE_SERVER, "LHLO client\r\nSTARTTLS\r\n",
+                      DOVECOT_GREETING DOVECOT_LHLO "502 5.5.1 TLS support is not enabled.\r\n",
+                      PRELUDE_REFUSED, "refused as configured: \"STARTTLS\"");
+    d.params.domain = "vm";
+    d.params.refuse = true;
     dialogue_check(&d);
 }
 
@@ -258,7 +279,8 @@ int main(void)
         cmocka_unit_test(test_server_refuses),
         cmocka_unit_test(test_server_tls_at_once),
         cmocka_unit_test(test_server_command_limit),
-        cmocka_unit_test(test_lmtp),
+        cmocka_unit_test(test_lmtp_client_dovecot),
+        cmocka_unit_test(test_lmtp_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
