@@ -127,10 +127,14 @@ start_postfix() {
     server_dir postfix || return 1
     smtp=$(server_port) && sub=$(server_port) && notls=$(server_port) && broken=$(server_port) ||
         return 1
-    mkdir -p "$SRV/etc" "$SRV/queue" "$SRV/data"
-    chown postfix "$SRV/data"
-    # No aliases, no local delivery, no NIS, no DNS: only the SMTP dialogue is needed. The
-    # log goes to a file (postlogd), which Postfix only writes under maillog_file_prefixes.
+    # Only what these services use: master's pid file, the private (anvil, proxymap, tlsmgr)
+    # and public (postlog) sockets, tlsmgr's data; no mail queue.
+    mkdir -p "$SRV/etc" "$SRV/queue/pid"
+    install -d -o postfix -m 0700 "$SRV/data" "$SRV/queue/private"
+    install -d -o postfix -g postdrop -m 0710 "$SRV/queue/public"
+    # No aliases, no local delivery, no NIS, no DNS, no mail to the postmaster: only the SMTP
+    # dialogue is needed. The log goes to a file (postlogd), which Postfix only writes under
+    # maillog_file_prefixes.
     cat >"$SRV/etc/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $SRV/queue
@@ -140,6 +144,7 @@ myhostname = localhost
 mydestination =
 alias_maps =
 alias_database =
+notify_classes =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 maillog_file_prefixes = $SRV
@@ -161,14 +166,15 @@ proxymap unix - - n - - proxymap
 tlsmgr unix - - n 1000? 1 tlsmgr
 postlog unix-dgram n - n - 1 postlogd
 EOF
-    # "postfix start" checks and creates the queue, then starts master, which always makes
-    # itself a session leader: its pid (from its pid file) names the whole process group.
-    if ! postfix -c "$SRV/etc" start >"$SRV/start.log" 2>&1; then
-        echo "# postfix start failed:" >&2
+    # master itself, not "postfix start": postfix-script's checks of a full installation take
+    # seconds and need a whole queue. -w returns once master has bound its sockets; master
+    # always makes itself a session leader, so its pid names the whole process group.
+    if ! /usr/lib/postfix/sbin/master -c "$SRV/etc" -w >"$SRV/start.log" 2>&1 ||
+        ! read -r pid <"$SRV/queue/pid/master.pid"; then
+        echo "# postfix master did not start:" >&2
         cat "$SRV/start.log" "$SRV/maillog" 2>/dev/null | sed 's/^/#   /' >&2
         return 1
     fi
-    read -r pid <"$SRV/queue/pid/master.pid" || return 1
     server_listening postfix "$pid" "$t0" "$SRV/maillog" "$smtp" "$sub" "$notls" \
         "$broken" || return 1
     PORTS[postfix.smtp]=$smtp
