@@ -34,10 +34,12 @@
 #   start_postgres [notls]  postgres.postgres (SSLRequest answered 'S'),
 #                           postgres-notls.postgres ('N')
 #   start_mariadb [notls]   mariadb.mysql (CLIENT_SSL offered), mariadb-notls.mysql
+#   start_inspircd [notls]  inspircd.irc (IRCv3 STARTTLS), inspircd.ircs (implicit TLS,
+#                           6697-style; GnuTLS, not OpenSSL); inspircd-notls.irc
 # stop_servers stops every instance started so far.
 #
-# The servers need root: they drop to their own users (postfix, dovecot, prosody, postgres)
-# as their packages configure them; servers_can_run says whether this machine can run them.
+# The servers need root: they drop to their own users (postfix, dovecot, prosody, postgres,
+# irc) as their packages configure them; servers_can_run says whether this machine can run them.
 
 declare -A PORTS=()
 declare -A SERVER_START_MS=() # instance -> milliseconds from start_<server> to listening
@@ -461,4 +463,53 @@ start_mariadb() {
         --pid-file="$SRV/mysqld.pid" --log-error="$SRV/error.log" "${tls[@]}"
     server_listening "$instance" "$DAEMON_PID" "$t0" "$SRV/error.log" "$port" || return 1
     PORTS[$instance.mysql]=$port
+}
+
+# ---- InspIRCd (IRC) ----
+
+start_inspircd() {
+    local mode=${1:-tls} instance=inspircd t0 irc ircs
+    [ "$mode" = notls ] && instance=inspircd-notls
+    t0=$(ms_now)
+    server_dir "$instance" irc || return 1
+    irc=$(server_port) || return 1
+    [ "$mode" = tls ] && { ircs=$(server_port) || return 1; }
+    # No hostname lookups: their NOTICE lines come before the STARTTLS reply, and OpenSSL's
+    # client gives up on the first line that is not a numeric reply.
+    {
+        cat <<EOF
+<config format="xml">
+<server name="irc.localhost" description="heartcheck test" network="heartcheck">
+<admin name="test" nick="test" email="test@localhost">
+<path configdir="$SRV" datadir="$SRV" logdir="$SRV" runtimedir="$SRV">
+<pid file="$SRV/inspircd.pid">
+<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="$SRV/inspircd.log">
+<connect name="main" allow="*" resolvehostnames="no" timeout="20" localmax="100" globalmax="100">
+<class name="all" commands="*" privs="*" usermodes="*" chanmodes="*">
+<bind address="127.0.0.1" port="$irc" type="clients">
+EOF
+        # Without a TLS provider the starttls module answers "691 STARTTLS is not enabled";
+        # without the module STARTTLS gets no answer at all before registration.
+        if [ "$mode" = tls ]; then
+            cat <<EOF
+<module name="ssl_gnutls">
+<sslprofile name="main" provider="gnutls" certfile="$SRV/cert.pem" keyfile="$SRV/key.pem" requestclientcert="no">
+<bind address="127.0.0.1" port="$ircs" type="clients" sslprofile="main">
+<starttls enabled="yes" provider="main">
+EOF
+        fi
+        echo '<module name="starttls">'
+    } >"$SRV/inspircd.conf"
+    chown irc: "$SRV/inspircd.conf"
+    # As irc from the start (it refuses root), in the foreground. Debian 12's InspIRCd 3.15
+    # with ssl_gnutls crashes (SIGSEGV) when it exits, after unloading its modules: a shell
+    # in between keeps bash from announcing that crash when the test stops it.
+    as_user irc
+    start_daemon "$SRV/stderr.log" sh -c '"$@"; exit 0' inspircd "${AS_USER[@]}" \
+        inspircd --config "$SRV/inspircd.conf" --nofork
+    # shellcheck disable=SC2086 # the listener ports, one word each
+    server_listening "$instance" "$DAEMON_PID" "$t0" "$SRV/stderr.log" "$irc" ${ircs:-} || return 1
+    PORTS[$instance.irc]=$irc
+    [ "$mode" = tls ] && PORTS[$instance.ircs]=$ircs
+    return 0
 }
