@@ -2,7 +2,7 @@
 # shellcheck disable=SC2034 # PORTS and XMPP_* are read by the scripts that source this
 # shellcheck disable=SC2153 # DAEMON_PID, WORK, CERT, KEY come from lib.sh
 # Real servers from Debian's packages for the STARTTLS and database tests; source it after
-# lib.sh and make_cert.
+# lib.sh, and call make_cert before starting any.
 #
 # Every start_<server> runs one instance from its own configuration in a fresh directory under
 # $WORK, with a copy of the throw-away certificate ($CERT, $KEY), listening on 127.0.0.1 and
@@ -11,8 +11,8 @@
 # and the instance in SERVER_PIDS (and in lib.sh's DAEMON_PIDS, so its EXIT trap stops it
 # too), and returns non-zero with the server's log on stderr when the server did not start.
 #
-# Servers without TLS ("notls" instances) are the refusing cases: the same server configured
-# not to offer TLS at all.
+# The refusing cases are the same servers configured not to offer TLS at all ("notls"
+# instances), or, postfix-454, to offer it and then refuse it.
 #
 # PORTS keys, "<instance>.<service>":
 #   start_postfix           postfix.smtp (STARTTLS offered), postfix.submission (STARTTLS

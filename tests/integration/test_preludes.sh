@@ -79,7 +79,7 @@ scan_implicit() {
 }
 
 # scan_refused NAME PROTO PORT WORDS [scan options]: not_tls, and the reason matches WORDS
-# (an extended regular expression over what this server says where it refuses: the answer
+# (a regular expression, jq's test(), over what this server says where it refuses: the answer
 # to the request for TLS, or the capabilities or greeting that do not offer it).
 scan_refused() {
     local name=$1 proto=$2 port=$3 words=$4
