@@ -88,4 +88,4 @@ format:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(O)/obj/src/cli/main.d
+-include $(LIB_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d) $(O)/obj/src/cli/main.d

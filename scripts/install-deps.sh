@@ -7,7 +7,10 @@ SUDO=
 BUILD="build-essential clang pkg-config libssl-dev libuv1-dev libjansson-dev libcmocka-dev libpcap-dev libelf-dev zlib1g-dev"
 # libclang-rt-*-dev: LeakSanitizer/libFuzzer runtimes for clang's sanitizer and fuzz builds.
 CLANG_RT="libclang-rt-14-dev"
+# tshark: decodes the DTLS and OpenVPN exchanges the suites capture on loopback; openvpn: its
+# server on loopback ("--dev null", no tun device) for the OpenVPN suite.
 PEERS="openssl gnutls-bin nginx-light curl jq valgrind clang-format procps iproute2 python3 time"
+PEERS="$PEERS tshark openvpn"
 
 # Real servers for the STARTTLS and database tests (tests/integration/servers.sh), which run
 # each one from its own configuration on a free loopback port. Their packages must not leave

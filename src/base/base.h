@@ -43,7 +43,10 @@ enum hc_category {
     X(HC_ERR_BAD_CERTIFICATE, HC_CAT_PROTOCOL, "certificate is not valid DER X.509")               \
     X(HC_ERR_BAD_ALERT, HC_CAT_PROTOCOL, "alert is not two bytes of level and code")               \
     X(HC_ERR_BAD_HEARTBEAT, HC_CAT_PROTOCOL, "malformed heartbeat message")                        \
+    X(HC_ERR_BAD_FRAGMENT, HC_CAT_PROTOCOL, "handshake fragment disagrees with its message")       \
     X(HC_ERR_UNEXPECTED_MESSAGE, HC_CAT_PROTOCOL, "message out of order")                          \
+    X(HC_ERR_NOT_OPENVPN, HC_CAT_PROTOCOL, "not an OpenVPN packet")                                \
+    X(HC_ERR_BAD_OPENVPN, HC_CAT_PROTOCOL, "malformed OpenVPN control packet")                     \
     X(HC_ERR_PEER_ALERT, HC_CAT_PEER_ALERT, "peer sent a fatal alert")                             \
     X(HC_ERR_PEER_CLOSED, HC_CAT_PEER_CLOSED, "peer closed the connection")                        \
     X(HC_ERR_IO, HC_CAT_IO, "input/output error")                                                  \

@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "host/host.h"
+#include "proto/proto.h"
 #include "scan/scan.h"
 #include "targets/targets.h"
 
@@ -68,6 +69,7 @@ static const char scan_usage[] =
     "\n"
     "Targets: host, host:port, [IPv6]:port, IPv4/IPv6 addresses, networks (10.0.0.0/16,\n"
     "2001:db8::/120), ranges (10.0.0.1-10.0.3.255, 10.0.0.1-20), '-' for standard input.\n"
+    "dtls:// before any of them probes DTLS over UDP (dtls://vpn.example.com:4433).\n"
     "Networks and ranges are visited in a random order, in constant memory.\n"
     "\n"
     "Targets:\n"
@@ -87,6 +89,20 @@ static const char scan_usage[] =
     "                        tls1.0, ssl3; lower ones are tried when the server refuses\n"
     "      --sni NAME        send this server name to every target\n"
     "      --no-sni          never send a server name\n"
+    "      --starttls PROTO  the dialogue before TLS: smtp, lmtp, imap, pop3, ftp, xmpp,\n"
+    "                        xmpp-server, ldap, postgres, mysql, nntp, irc, sieve; 'auto'\n"
+    "                        (default) picks it by port (25, 587 smtp; 143 imap; 110 pop3;\n"
+    "                        21 ftp; 5222/5269 xmpp; 389 ldap; 5432 postgres; 3306 mysql;\n"
+    "                        119 nntp; 6667 irc; 4190 sieve), 'none' never uses one\n"
+    "      --xmpp-domain D   the XMPP domain to ask for (default: the target's name)\n"
+    "      --udp             DTLS 1.2/1.0 over UDP for every target (one target: "
+    "dtls://HOST:PORT);\n"
+    "                        heartbeats claim at most 16365 bytes: more would crash a\n"
+    "                        vulnerable DTLS server (--leak N then reads at most 16349)\n"
+    "      --openvpn         TLS inside OpenVPN's control channel, over TCP; port 1194 by\n"
+    "                        default. Without its tls-auth/tls-crypt key: a server that\n"
+    "                        requires one does not answer, and is reported inconclusive\n"
+    "      --openvpn-udp     the same over UDP\n"
     "      --leak N          forensics: over-read N bytes (1..65519) of server memory;\n"
     "                        counted, never printed\n"
     "      --dump FILE       write the leaked bytes to FILE (mode 0600); needs --leak\n"
@@ -135,6 +151,7 @@ enum {
     OPT_MAX_VERSION = 256,
     OPT_SNI,
     OPT_NO_SNI,
+    OPT_UDP,
     OPT_LEAK,
     OPT_DUMP,
     OPT_CONFIRM,
@@ -149,6 +166,10 @@ enum {
     OPT_RETRIES,
     OPT_RESUME,
     OPT_NO_PROGRESS,
+    OPT_STARTTLS,
+    OPT_XMPP_DOMAIN,
+    OPT_OPENVPN,
+    OPT_OPENVPN_UDP,
 };
 
 static const struct option scan_long_options[] = {
@@ -158,6 +179,9 @@ static const struct option scan_long_options[] = {
     {"max-version", required_argument, NULL, OPT_MAX_VERSION},
     {"sni", required_argument, NULL, OPT_SNI},
     {"no-sni", no_argument, NULL, OPT_NO_SNI},
+    {"starttls", required_argument, NULL, OPT_STARTTLS},
+    {"xmpp-domain", required_argument, NULL, OPT_XMPP_DOMAIN},
+    {"udp", no_argument, NULL, OPT_UDP},
     {"leak", required_argument, NULL, OPT_LEAK},
     {"dump", required_argument, NULL, OPT_DUMP},
     {"confirm", no_argument, NULL, OPT_CONFIRM},
@@ -176,6 +200,8 @@ static const struct option scan_long_options[] = {
     {"output", required_argument, NULL, 'o'},
     {"resume", required_argument, NULL, OPT_RESUME},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"openvpn", no_argument, NULL, OPT_OPENVPN},
+    {"openvpn-udp", no_argument, NULL, OPT_OPENVPN_UDP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -244,6 +270,26 @@ static int scan_space_option(struct scan_cli *c, int ch, const char *arg)
     }
 }
 
+/* --starttls auto|none|PROTO. Returns -1 to go on, or an exit status. */
+static int starttls_option(struct engine_config *e, const char *arg)
+{
+    e->starttls = NULL;
+    e->starttls_auto = strcmp(arg, "auto") == 0;
+    if (e->starttls_auto || strcmp(arg, "none") == 0)
+        return -1;
+    e->starttls = proto_find(arg);
+    if (e->starttls)
+        return -1;
+    char names[512] = "";
+    size_t count;
+    const struct prelude_desc *const *all = proto_all(&count);
+    for (size_t i = 0; i < count; i++) {
+        size_t at = strlen(names);
+        snprintf(names + at, sizeof names - at, "%s%s", i ? ", " : "", all[i]->name);
+    }
+    return usage_error("--starttls: '%s' is not auto, none or one of %s", arg, names);
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int scan_option(struct scan_cli *c, int ch, const char *arg)
 {
@@ -270,6 +316,15 @@ static int scan_option(struct scan_cli *c, int ch, const char *arg)
         o->engine.sni_override = arg;
         return -1;
     case OPT_NO_SNI: o->engine.sni = false; return -1;
+    case OPT_STARTTLS: return starttls_option(&o->engine, arg);
+    case OPT_XMPP_DOMAIN:
+        if (!*arg || strlen(arg) >= PRELUDE_DOMAIN_MAX)
+            return usage_error("--xmpp-domain: '%s' is not a domain", arg);
+        o->engine.xmpp_domain = arg;
+        return -1;
+    case OPT_UDP: o->engine.transport = PROBE_DTLS; return -1;
+    case OPT_OPENVPN: o->engine.transport = PROBE_OPENVPN_TCP; return -1;
+    case OPT_OPENVPN_UDP: o->engine.transport = PROBE_OPENVPN_UDP; return -1;
     case OPT_LEAK:
         if (!hc_parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
             return usage_error("--leak: '%s' is not a byte count from 1 to %d", arg,
@@ -316,6 +371,10 @@ static int scan_checked(struct scan_cli *c, int argc, char **argv)
         o->engine.leak_bytes = 1; /* sent 16380, claimed 16381: only an over-read answers */
     if (o->dump_path && !o->engine.leak_bytes)
         return usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
+    bool openvpn =
+        o->engine.transport == PROBE_OPENVPN_TCP || o->engine.transport == PROBE_OPENVPN_UDP;
+    if (openvpn && !o->ports)
+        o->ports = "1194"; /* OpenVPN's IANA port */
     o->targets = argv + optind;
     o->target_count = (size_t)(argc - optind);
     o->input_files = c->lists.inputs;
@@ -337,7 +396,8 @@ static int scan_command(int argc, char **argv)
                            .followup_ms = 100,
                            .max_version = TLS_VERSION_TLS12,
                            .concurrency = DEFAULT_CONCURRENCY,
-                           .sni = true},
+                           .sni = true,
+                           .starttls_auto = true},
                 .format = &report_text},
         .color = "auto",
     };

@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "proto/proto.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,7 +12,7 @@
 
 /* File descriptors kept for what is not a probe: stdio, the loop's epoll and signal pipes,
  * the resolver's sockets, the caller's output and resume files. */
-enum { FD_RESERVE = 32 };
+enum { FD_RESERVE = 32, ENGINE_MAX_DATAGRAMS = 8 };
 
 struct engine {
     uv_loop_t loop;
@@ -54,7 +55,9 @@ struct job {
     struct sockaddr_storage addr;
     uv_getaddrinfo_t gai;
     uv_timer_t timer;
+    enum probe_transport transport;
     uv_tcp_t *tcp; /* current connection; old ones are closing on their own */
+    uv_udp_t *udp; /* the same for datagram transports: a connected UDP socket */
     bool connecting;
     bool write_reset; /* a write on the current connection failed: it was reset */
     bool resolving;
@@ -70,6 +73,12 @@ struct job {
 
 struct write_req {
     uv_write_t req;
+    uv_buf_t buf;
+    uint8_t data[];
+};
+
+struct send_req {
+    uv_udp_send_t req;
     uv_buf_t buf;
     uint8_t data[];
 };
@@ -102,6 +111,9 @@ static void on_timer_closed(uv_handle_t *h) { job_release(h->data); }
 
 static void close_tcp(struct job *j)
 {
+    if (j->udp)
+        uv_close((uv_handle_t *)j->udp, on_tcp_closed);
+    j->udp = NULL;
     if (!j->tcp)
         return;
     uv_close((uv_handle_t *)j->tcp, on_tcp_closed);
@@ -150,6 +162,7 @@ static void report(struct job *j, const struct probe_result *r)
         .target = &j->target,
         .ip = j->ip,
         .sni = sni_sent(j, r),
+        .transport = j->transport,
         .resolve_failed = j->resolve_failed,
         .elapsed_ms = (uint32_t)(uv_now(&j->eng->loop) - j->started),
         .tries = j->tries,
@@ -179,22 +192,67 @@ static void on_written(uv_write_t *req, int status)
     free(req->data);
 }
 
+static void on_sent(uv_udp_send_t *req, int status)
+{
+    (void)status; /* an ICMP error shows up on the receive side as well */
+    free(req->data);
+}
+
+/* One datagram per output of the probe (probe.h). */
+static void send_datagram(struct job *j, const uint8_t *out, size_t n)
+{
+    struct send_req *s = malloc(sizeof *s + n);
+    if (!s)
+        return; /* the probe's timers retransmit, its deadline ends it */
+    memcpy(s->data, out, n);
+    s->buf = uv_buf_init((char *)s->data, (unsigned)n);
+    s->req.data = s;
+    if (uv_udp_send(&s->req, j->udp, &s->buf, 1, NULL, on_sent) != 0)
+        free(s);
+}
+
+/* Most writes go out at once (uv_try_write): no copy, no epoll change. Only what the socket
+ * did not take is copied, since the probe may rewrite its buffer before libuv is done.
+ * False when the connection cannot take more. */
+static bool write_stream(struct job *j, const uint8_t *out, size_t n)
+{
+    uv_buf_t whole = uv_buf_init((char *)out, (unsigned)n);
+    int sent = uv_try_write((uv_stream_t *)j->tcp, &whole, 1);
+    if (sent == (int)n)
+        return true;
+    if (sent < 0 && sent != UV_EAGAIN) {
+        j->write_reset = sent == UV_ECONNRESET || sent == UV_EPIPE; /* seen again on read */
+        return false;
+    }
+    size_t done = sent > 0 ? (size_t)sent : 0;
+    struct write_req *w = malloc(sizeof *w + (n - done));
+    if (!w)
+        return false; /* the probe's deadline turns this into a result */
+    memcpy(w->data, out + done, n - done);
+    w->buf = uv_buf_init((char *)w->data, (unsigned)(n - done));
+    w->req.data = w;
+    if (uv_write(&w->req, (uv_stream_t *)j->tcp, &w->buf, 1, on_written) != 0) {
+        free(w);
+        return false;
+    }
+    return true;
+}
+
+/* Every write or datagram the probe has now, each its own (probe.h): over OpenVPN a window
+ * of packets. The count bounds a misbehaving probe. */
 static void write_output(struct job *j)
 {
-    const uint8_t *out;
-    size_t n;
-    probe_take_output(j->probe, &out, &n);
-    if (n == 0 || !j->tcp || j->connecting)
-        return;
-    /* A copy: the probe may rewrite its buffer before libuv is done with it. */
-    struct write_req *w = malloc(sizeof *w + n);
-    if (!w)
-        return; /* the probe's deadline turns this into a result */
-    memcpy(w->data, out, n);
-    w->buf = uv_buf_init((char *)w->data, (unsigned)n);
-    w->req.data = w;
-    if (uv_write(&w->req, (uv_stream_t *)j->tcp, &w->buf, 1, on_written) != 0)
-        free(w);
+    for (int i = 0; i < ENGINE_MAX_DATAGRAMS; i++) {
+        const uint8_t *out;
+        size_t n;
+        probe_take_output(j->probe, &out, &n);
+        if (n == 0)
+            return;
+        if (j->udp)
+            send_datagram(j, out, n);
+        else if (!j->tcp || j->connecting || !write_stream(j, out, n))
+            return;
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -245,8 +303,59 @@ static void on_connect(uv_connect_t *req, int status)
     job_step(j);
 }
 
+static void on_datagram(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
+                        unsigned flags)
+{
+    (void)flags; /* UV_UDP_PARTIAL cannot happen: the buffer holds the largest datagram */
+    struct job *j = u->data;
+    if (u != j->udp || (n == 0 && !addr))
+        return;
+    uint64_t now = uv_now(&j->eng->loop);
+    if (n >= 0) {
+        j->got_bytes = true;
+        probe_on_data(j->probe, now, (const uint8_t *)buf->base, (size_t)n);
+    } else {
+        /* ICMP port unreachable and the like, reported on the connected socket. */
+        uv_udp_recv_stop(u);
+        j->cause = END_OTHER;
+        probe_on_connect_failed(j->probe, now, uv_strerror((int)n));
+    }
+    job_step(j);
+}
+
+/* UDP has no handshake: "connected" means a socket bound to the target, at once. */
+static void start_udp(struct job *j)
+{
+    close_tcp(j);
+    uv_udp_t *udp = malloc(sizeof *udp);
+    int rc = udp ? uv_udp_init(&j->eng->loop, udp) : UV_ENOMEM;
+    if (rc != 0) {
+        free(udp);
+        j->cause = END_OTHER;
+        probe_on_connect_failed(j->probe, uv_now(&j->eng->loop), uv_strerror(rc));
+        return;
+    }
+    udp->data = j;
+    j->udp = udp;
+    j->open_handles++;
+    rc = uv_udp_connect(udp, (const struct sockaddr *)&j->addr);
+    if (rc == 0)
+        rc = uv_udp_recv_start(udp, on_alloc, on_datagram);
+    if (rc != 0) {
+        close_tcp(j);
+        j->cause = END_OTHER;
+        probe_on_connect_failed(j->probe, uv_now(&j->eng->loop), uv_strerror(rc));
+        return;
+    }
+    probe_on_connected(j->probe, uv_now(&j->eng->loop));
+}
+
 static void start_connect(struct job *j)
 {
+    if (probe_transport_is_datagram(j->transport)) {
+        start_udp(j);
+        return;
+    }
     close_tcp(j);
     uv_tcp_t *tcp = malloc(sizeof *tcp);
     uv_connect_t *req = malloc(sizeof *req);
@@ -275,8 +384,10 @@ static void start_connect(struct job *j)
 static void on_timer(uv_timer_t *t)
 {
     struct job *j = t->data;
-    /* Still connecting when the deadline passes: no SYN-ACK. Connected: the host answered. */
-    j->cause = j->connecting ? END_CONNECT_TIMEOUT : END_OTHER;
+    /* Still connecting when the deadline passes: no SYN-ACK. Connected: the host answered.
+     * Over UDP only a datagram is an answer. */
+    bool silent = j->connecting || (probe_transport_is_datagram(j->transport) && !j->got_bytes);
+    j->cause = silent ? END_CONNECT_TIMEOUT : END_OTHER;
     probe_on_tick(j->probe, uv_now(&j->eng->loop));
     job_step(j);
 }
@@ -344,7 +455,15 @@ static void start_probe(struct job *j)
         sni = cfg->sni_override;
     else if (cfg->sni && j->target.family == 0)
         sni = j->target.host; /* RFC 6066 section 3: names only, never literal addresses */
+    const struct prelude_desc *prelude = cfg->starttls;
+    if (!prelude && cfg->starttls_auto)
+        prelude = proto_for_port(j->target.port);
+    if (j->transport != PROBE_TCP)
+        prelude = NULL; /* STARTTLS dialogues run over TCP only */
     struct probe_config pc = {
+        .prelude = prelude,
+        .prelude_domain = cfg->xmpp_domain ? cfg->xmpp_domain : j->target.host,
+        .transport = j->transport,
         .kit = eng->kit,
         .certs = eng->certs,
         .server_name = sni,
@@ -441,6 +560,7 @@ static void job_start(struct engine *eng, const struct target *t)
     }
     j->eng = eng;
     j->target = *t;
+    j->transport = t->transport != PROBE_TCP ? t->transport : eng->cfg->transport;
     j->next = eng->jobs;
     if (eng->jobs)
         eng->jobs->prev = j;

@@ -1,4 +1,4 @@
-/* engine: the event loop that drives probes over TCP (libuv). It owns sockets, timers and
+/* engine: the event loop that drives probes over TCP and UDP (libuv). It owns sockets, timers and
  * name resolution and never parses protocol bytes: every byte goes to the probe.
  *
  * Targets come from a source callback, one at a time, so a scan never holds more than the
@@ -21,19 +21,25 @@ struct target {
     char host[TARGET_HOST_MAX]; /* name or address literal, without brackets */
     uint16_t port;
     int family; /* AF_INET or AF_INET6 for address literals, 0 for names */
+    /* PROBE_DTLS for "dtls://" specifications; PROBE_TCP: engine_config.transport applies */
+    enum probe_transport transport;
 };
 
-/* Parses host, host:port, [v6]:port, [v6], v4, bare v6. On failure fills err with why. */
+/* Parses host, host:port, [v6]:port, [v6], v4, bare v6, each optionally after "dtls://"
+ * (spec keeps the scheme). On failure fills err with why. */
 HC_MUST_CHECK hc_result target_parse(const char *spec, uint16_t default_port, struct target *out,
                                      char *err, size_t err_cap);
+/* The transport a "dtls://" scheme names (else PROBE_TCP) and the length of the scheme. */
+size_t target_scheme(const char *spec, enum probe_transport *out);
 
 /* Gives the next target; false when there are no more. */
 typedef bool (*engine_source_fn)(void *ctx, struct target *out);
 
 struct engine_outcome {
     const struct target *target;
-    const char *ip;  /* "" when the name did not resolve */
-    const char *sni; /* NULL when none was sent */
+    const char *ip;                 /* "" when the name did not resolve */
+    const char *sni;                /* NULL when none was sent */
+    enum probe_transport transport; /* what carried the probe */
     bool resolve_failed;
     uint32_t elapsed_ms;               /* since the target was started, every try included */
     unsigned tries;                    /* probes run for it: 1 + the retries used */
@@ -60,12 +66,20 @@ struct engine_stats {
 typedef void (*engine_progress_fn)(void *ctx, const struct engine_stats *s);
 
 struct engine_config {
+    /* For targets that name no transport: PROBE_TCP, or PROBE_DTLS (--udp). A datagram
+     * transport gets a connected UDP socket per attempt, one datagram per probe output. */
+    enum probe_transport transport;
     uint32_t timeout_ms; /* per probe: each retry gets a fresh deadline */
     uint32_t followup_ms;
     uint32_t leak_bytes;
     uint16_t max_version;
-    unsigned concurrency;     /* probes in flight at most; capped to the fd limit */
-    bool sni;                 /* send SNI for name targets */
+    unsigned concurrency; /* probes in flight at most; capped to the fd limit */
+    bool sni;             /* send SNI for name targets */
+    /* The dialogue before TLS (src/proto) for every target; NULL: chosen by each target's
+     * port when starttls_auto (25 -> smtp, 5432 -> postgres...), else none. */
+    const struct prelude_desc *starttls;
+    bool starttls_auto;
+    const char *xmpp_domain;  /* XMPP to=; NULL: the target's name (or its address) */
     const char *sni_override; /* send this name for every target */
     /* New connections per second, paced evenly (a token bucket with a burst of 1/100 s);
      * 0: unlimited. A target's first connection and each retry take a token; a probe's own

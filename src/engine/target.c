@@ -111,6 +111,14 @@ static hc_result split_host_port(const char *spec, char *host, const char **port
     return HC_SUCCESS;
 }
 
+size_t target_scheme(const char *spec, enum probe_transport *out)
+{
+    static const char dtls[] = "dtls://";
+    bool is_dtls = spec && strncmp(spec, dtls, sizeof dtls - 1) == 0;
+    *out = is_dtls ? PROBE_DTLS : PROBE_TCP;
+    return is_dtls ? sizeof dtls - 1 : 0;
+}
+
 hc_result target_parse(const char *spec, uint16_t default_port, struct target *out, char *err,
                        size_t err_cap)
 {
@@ -121,6 +129,9 @@ hc_result target_parse(const char *spec, uint16_t default_port, struct target *o
     if (strlen(spec) >= TARGET_SPEC_MAX)
         TARGET_ERR("target longer than %d characters", TARGET_SPEC_MAX - 1);
     strcpy(t.spec, spec);
+    spec += target_scheme(spec, &t.transport);
+    if (!*spec)
+        TARGET_ERR("'%s': no host after the scheme", t.spec);
     const char *port = NULL;
     if (spec[0] == '[')
         HC_TRY(split_bracketed(spec, t.host, &port, err, err_cap));

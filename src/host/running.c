@@ -314,6 +314,7 @@ hc_result audit_self_scan(struct audit *a)
         .max_version = TLS_VERSION_TLS12,
         .concurrency = 64,
         .sni = false,
+        .starttls_auto = true, /* a mail or database server's port speaks its own protocol */
     };
     struct self_scan ss = {.a = a};
     bool interrupted = false;

@@ -1,11 +1,15 @@
+#include "probe/dtls_probe.h"
 #include "probe/kit.h"
+#include "proto/proto.h"
+
+#include "ovpn/ovpn.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum phase { PH_CONNECT, PH_HANDSHAKE, PH_PROBED, PH_FOLLOWED, PH_LEAKING, PH_DONE };
+enum phase { PH_CONNECT, PH_PRELUDE, PH_HANDSHAKE, PH_PROBED, PH_FOLLOWED, PH_LEAKING, PH_DONE };
 
 enum {
     MAX_HANDSHAKE_MESSAGE = 256 * 1024, /* OpenSSL 1.0.1 accepts certificate lists to 100 KB */
@@ -33,6 +37,7 @@ struct record_in {
 
 struct probe {
     struct probe_config cfg;
+    struct dtls_probe *dtls; /* PROBE_DTLS: every call goes to it (dtls_probe.c) */
     enum phase phase;
     uint64_t deadline;
     uint64_t followup_at;
@@ -50,9 +55,16 @@ struct probe {
     bool any_record;
     struct tls_handshake_buffer hs;
     unsigned warnings;
-    uint8_t hello[1024];
+    struct prelude *prelude; /* the STARTTLS dialogue of this connection, until TLS starts */
+    /* The ClientHello, behind the prelude's last words when TLS starts without waiting for
+     * the server (MySQL's SSL request). */
+    uint8_t hello[1024 + 64];
     const uint8_t *out;
     size_t out_len;
+    /* OpenVPN transports: the control channel of this connection, and the time of the last
+     * call into the probe, which stamps its packets for retransmission */
+    struct ovpn *ovpn;
+    uint64_t now;
     /* --leak */
     uint8_t *leak;
     size_t leak_payload_seen;
@@ -62,6 +74,17 @@ struct probe {
 bool probe_transport_is_datagram(enum probe_transport t)
 {
     return t == PROBE_DTLS || t == PROBE_OPENVPN_UDP;
+}
+
+const char *probe_transport_name(enum probe_transport t)
+{
+    static const char *const names[] = {"tcp", "dtls", "openvpn-tcp", "openvpn-udp"};
+    return (unsigned)t < HC_ARRAY_LEN(names) ? names[t] : "tcp";
+}
+
+static bool over_openvpn(const struct probe *p)
+{
+    return p->cfg.transport == PROBE_OPENVPN_TCP || p->cfg.transport == PROBE_OPENVPN_UDP;
 }
 
 const char *probe_verdict_name(enum probe_verdict v)
@@ -103,6 +126,8 @@ __attribute__((format(printf, 3, 4))) static void finish(struct probe *p, enum p
     p->out = NULL;
     p->out_len = 0;
     tls_handshake_buffer_free(&p->hs);
+    prelude_free(p->prelude);
+    p->prelude = NULL;
 }
 
 static void fail(struct probe *p, hc_result r, const char *what)
@@ -168,7 +193,8 @@ handshake_failed(struct probe *p, bool name_refused, const char *fmt, ...)
 
 /* ---- sending ---- */
 
-static void send_client_hello(struct probe *p)
+/* prefix: the prelude's last words, sent in the same write (may be empty). */
+static void send_client_hello(struct probe *p, const uint8_t *prefix, size_t prefix_len)
 {
     bool ssl3 = p->attempt.version == TLS_VERSION_SSL3;
     struct tls_client_hello_params params = {
@@ -181,6 +207,7 @@ static void send_client_hello(struct probe *p)
     };
     kit_hello_random(p->cfg.kit, params.random);
     struct wire_writer w = wire_writer_init(p->hello, sizeof p->hello);
+    wire_write_bytes(&w, prefix, prefix_len);
     hc_result r = tls_client_hello_write(&w, &params);
     if (!hc_ok(r)) {
         fail(p, r, "cannot build the ClientHello");
@@ -203,6 +230,75 @@ static void send_probe(struct probe *p, uint64_t now)
     send_heartbeat(p, KIT_PROBE);
     p->phase = PH_PROBED;
     p->followup_at = now + p->cfg.followup_ms;
+}
+
+/* ---- the prelude: the application's dialogue up to the point where TLS starts ---- */
+
+static void feed(struct probe *p, uint64_t now, const uint8_t *data, size_t len);
+
+static void start_tls(struct probe *p)
+{
+    const uint8_t *last;
+    size_t last_len;
+    prelude_take_output(p->prelude, &last, &last_len);
+    if (last_len > sizeof p->hello / 2) {
+        finish(p, PROBE_INCONCLUSIVE, "the %s request for TLS is too long (%zu bytes)",
+               p->result.evidence.prelude, last_len);
+        return;
+    }
+    p->phase = PH_HANDSHAKE;
+    p->first_len = 0; /* a non-TLS reply is quoted from where TLS should have started */
+    send_client_hello(p, last, last_len);
+    prelude_free(p->prelude);
+    p->prelude = NULL;
+}
+
+/* After every step of the dialogue: send what it says, or leave it for TLS or a verdict. */
+static void prelude_step(struct probe *p)
+{
+    const char *name = p->result.evidence.prelude;
+    switch (prelude_status(p->prelude)) {
+    case PRELUDE_WANT_READ: {
+        const uint8_t *words;
+        size_t len;
+        prelude_take_output(p->prelude, &words, &len);
+        if (len > 0) { /* else what the driver has not taken yet stays */
+            p->out = words;
+            p->out_len = len;
+        }
+        break;
+    }
+    case PRELUDE_READY: start_tls(p); break;
+    case PRELUDE_REFUSED:
+        /* A service that will not speak TLS here has no heartbeat to probe. */
+        finish(p, PROBE_NOT_TLS, "%s: the server does not start TLS: %s", name,
+               prelude_reason(p->prelude));
+        break;
+    case PRELUDE_FAILED:
+        finish(p, PROBE_INCONCLUSIVE, "%s dialogue failed: %s", name, prelude_reason(p->prelude));
+        break;
+    }
+}
+
+static void start_prelude(struct probe *p)
+{
+    struct prelude_params params = {.domain = p->cfg.prelude_domain};
+    p->result.evidence.prelude = p->cfg.prelude->name;
+    hc_result r = prelude_new(p->cfg.prelude, PRELUDE_CLIENT, &params, &p->prelude);
+    if (!hc_ok(r)) {
+        fail(p, r, "cannot start the prelude");
+        return;
+    }
+    p->phase = PH_PRELUDE;
+    prelude_step(p);
+}
+
+static void prelude_data(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
+{
+    size_t used = prelude_on_data(p->prelude, data, len);
+    prelude_step(p);
+    if (p->phase == PH_HANDSHAKE && used < len)
+        feed(p, now, data + used, len - used); /* the server started TLS at once */
 }
 
 /* ---- handshake messages ---- */
@@ -545,16 +641,113 @@ static void feed(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
     }
 }
 
+static void capture_first(struct probe *p, const uint8_t *data, size_t len)
+{
+    size_t keep = FIRST_BYTES - p->first_len;
+    keep = keep < len ? keep : len;
+    memcpy(p->first + p->first_len, data, keep);
+    p->first_len += keep;
+}
+
+/* TLS bytes from the server, straight from the socket or out of OpenVPN's channel. */
+static void tls_in(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
+{
+    if (!reading(p))
+        return;
+    capture_first(p, data, len);
+    feed(p, now, data, len);
+}
+
+/* ---- OpenVPN: the TLS byte stream inside the control channel (src/ovpn) ---- */
+
+/* The reset is the one packet a server without tls-auth/tls-crypt always answers; with
+ * them it drops every packet lacking their HMAC, so silence proves neither verdict. */
+static const char no_reset_answer[] =
+    "no answer to an OpenVPN hard reset: tls-auth or tls-crypt protects the control channel "
+    "(HMAC-signed packets required)";
+
+/* OpenVPN reads TLS through memory BIOs and ends the session on any TLS error, dropping what
+ * the library wrote: the unexpected_message alert of a stack without heartbeats never leaves,
+ * the session just ends. OpenSSL 1.0.1f answers the probe and 1.0.1g drops it silently
+ * (tls1_process_heartbeat returns 0, no error): neither ends the session. */
+static const char session_ended[] =
+    "heartbeat refused: the OpenVPN server ended the session on it (its TLS library rejected "
+    "the record; OpenVPN drops the alert as it closes), where OpenSSL 1.0.1f answers and "
+    "1.0.1g drops it and goes on";
+
+static void ovpn_start(struct probe *p)
+{
+    ovpn_free(p->ovpn);
+    p->ovpn = NULL;
+    uint8_t random[32];
+    kit_hello_random(p->cfg.kit, random); /* a session id must differ, not be secret */
+    struct ovpn_config oc = {
+        .role = OVPN_CLIENT,
+        .framing = p->cfg.transport == PROBE_OPENVPN_UDP ? OVPN_UDP : OVPN_TCP,
+    };
+    memcpy(oc.session_id, random, sizeof oc.session_id);
+    hc_result r = ovpn_new(&oc, &p->ovpn);
+    if (!hc_ok(r))
+        fail(p, r, "cannot open the OpenVPN channel");
+}
+
+static void ovpn_deliver(void *ctx, const uint8_t *data, size_t len)
+{
+    struct probe *p = ctx;
+    tls_in(p, p->now, data, len);
+}
+
+static void ovpn_in(struct probe *p, const uint8_t *data, size_t len)
+{
+    bool answered = ovpn_established(p->ovpn);
+    hc_result r = ovpn_on_data(p->ovpn, data, len, ovpn_deliver, p);
+    if (hc_ok(r) || !reading(p))
+        return;
+    if (answered || ovpn_established(p->ovpn)) {
+        fail(p, r, "bad OpenVPN packet");
+        return;
+    }
+    char quoted[4 * FIRST_BYTES + 1];
+    capture_first(p, data, len);
+    quote_reply(p, quoted, sizeof quoted);
+    finish(p, PROBE_NOT_TLS, "reply is not OpenVPN: \"%s\"", quoted);
+}
+
+/* Our TLS bytes enter the channel; its packets leave one per call (one datagram over UDP). */
+static void ovpn_out(struct probe *p, const uint8_t **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (p->out_len) {
+        hc_result r = ovpn_send(p->ovpn, p->out, p->out_len);
+        p->out = NULL;
+        p->out_len = 0;
+        if (!hc_ok(r)) {
+            fail(p, r, "cannot queue TLS bytes for OpenVPN");
+            return;
+        }
+    }
+    if (reading(p))
+        ovpn_take_output(p->ovpn, p->now, data, len);
+}
+
 /* ---- the driver's interface ---- */
 
 hc_result probe_new(const struct probe_config *cfg, uint64_t now_ms, struct probe **out)
 {
     HC_ENSURE(cfg->kit && cfg->max_version >= TLS_VERSION_SSL3 &&
-                  cfg->max_version <= TLS_VERSION_TLS12,
+                  cfg->max_version <= TLS_VERSION_TLS12 && cfg->transport <= PROBE_OPENVPN_UDP,
               HC_ERR_USAGE);
     struct probe *p = calloc(1, sizeof *p);
     HC_ENSURE(p, HC_ERR_NOMEM);
     p->cfg = *cfg;
+    if (cfg->transport == PROBE_DTLS) {
+        hc_result r = dtls_probe_new(cfg, now_ms, &p->dtls);
+        if (!hc_ok(r)) {
+            free(p);
+            return r;
+        }
+    }
     p->phase = PH_CONNECT;
     p->deadline = now_ms + cfg->timeout_ms;
     p->attempt = (struct attempt){.version = cfg->max_version, .sni = cfg->server_name != NULL};
@@ -567,7 +760,10 @@ void probe_free(struct probe *p)
 {
     if (!p)
         return;
+    dtls_probe_free(p->dtls);
     tls_handshake_buffer_free(&p->hs);
+    prelude_free(p->prelude);
+    ovpn_free(p->ovpn);
     if (p->leak)
         hc_free_secret(p->leak, p->cfg.kit->leak_bytes);
     hc_wipe(p, sizeof *p);
@@ -576,7 +772,11 @@ void probe_free(struct probe *p)
 
 void probe_on_connected(struct probe *p, uint64_t now_ms)
 {
-    (void)now_ms;
+    if (p->dtls) {
+        dtls_probe_on_connected(p->dtls, now_ms);
+        return;
+    }
+    p->now = now_ms;
     if (p->phase != PH_CONNECT)
         return;
     p->result.evidence.attempts++;
@@ -587,12 +787,23 @@ void probe_on_connected(struct probe *p, uint64_t now_ms)
     p->result.evidence.server_hello = false; /* evidence of a failed attempt is stale */
     p->result.evidence.heartbeat_extension = false;
     tls_handshake_buffer_free(&p->hs);
+    if (p->cfg.prelude) {
+        start_prelude(p); /* again on every connection: each one starts in plaintext */
+        return;
+    }
     p->phase = PH_HANDSHAKE;
-    send_client_hello(p);
+    if (over_openvpn(p))
+        ovpn_start(p); /* a new connection is a new session */
+    if (p->phase == PH_HANDSHAKE)
+        send_client_hello(p, NULL, 0);
 }
 
 void probe_on_connect_failed(struct probe *p, uint64_t now_ms, const char *why)
 {
+    if (p->dtls) {
+        dtls_probe_on_connect_failed(p->dtls, now_ms, why);
+        return;
+    }
     (void)now_ms;
     if (p->result.evidence.attempts == 0)
         finish(p, PROBE_UNREACHABLE, "%s", why);
@@ -602,30 +813,74 @@ void probe_on_connect_failed(struct probe *p, uint64_t now_ms, const char *why)
 
 void probe_on_data(struct probe *p, uint64_t now_ms, const uint8_t *data, size_t len)
 {
+    if (p->dtls) {
+        dtls_probe_on_data(p->dtls, now_ms, data, len);
+        return;
+    }
+    p->now = now_ms;
     if (!reading(p))
         return;
-    size_t keep = FIRST_BYTES - p->first_len;
-    keep = keep < len ? keep : len;
-    memcpy(p->first + p->first_len, data, keep);
-    p->first_len += keep;
-    feed(p, now_ms, data, len);
+    if (p->ovpn) {
+        ovpn_in(p, data, len);
+    } else if (p->phase == PH_PRELUDE) {
+        capture_first(p, data, len);
+        prelude_data(p, now_ms, data, len);
+    } else {
+        tls_in(p, now_ms, data, len);
+    }
+}
+
+/* The heartbeat went unanswered. Was it dropped by a patched OpenSSL, or never understood?
+ * OpenSSL 1.0.1 to 1.0.2 (heartbeats compiled in) always echo the heartbeat extension we offer
+ * in a TLS ServerHello; a stack without heartbeats (OpenSSL 1.1+, GnuTLS by default, and
+ * servers such as Dovecot that close on the error before its alert leaves) never does. Only
+ * SSLv3, which has no extensions, leaves it open. Silence is never "vulnerable" either way. */
+static bool heartbeats_unknown(const struct probe *p)
+{
+    const struct probe_evidence *ev = &p->result.evidence;
+    return ev->server_hello && ev->tls_version > TLS_VERSION_SSL3 && !ev->heartbeat_extension;
 }
 
 void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset)
 {
+    if (p->dtls) { /* UDP has no close: only an error on the socket ends it */
+        dtls_probe_on_connect_failed(p->dtls, now_ms, reset ? "reset" : "closed");
+        return;
+    }
     (void)now_ms;
     const char *how = reset ? "reset" : "closed";
     switch (p->phase) {
+    case PH_PRELUDE:
+        prelude_on_closed(p->prelude);
+        if (prelude_status(p->prelude) == PRELUDE_REFUSED)
+            prelude_step(p);
+        else
+            finish(p, PROBE_INCONCLUSIVE, "connection %s during the %s dialogue: %s", how,
+                   p->result.evidence.prelude, prelude_reason(p->prelude));
+        break;
     case PH_HANDSHAKE:
+        if (p->ovpn && !ovpn_established(p->ovpn)) {
+            finish(p, PROBE_INCONCLUSIVE, "%s; the server %s the connection", no_reset_answer,
+                   how); /* OpenVPN closes at once on a packet without a valid HMAC */
+            break;
+        }
         handshake_failed(p, false, "connection %s %s", how,
                          p->first_len ? "during the handshake" : "after the ClientHello");
         break;
     case PH_PROBED:
     case PH_FOLLOWED:
-        finish(p, PROBE_PATCHED,
-               "no answer to the heartbeat without padding; the server %s the connection, "
-               "as OpenSSL 1.0.1g and later do",
-               how);
+        if (p->ovpn)
+            finish(p, PROBE_NOT_VULNERABLE, "%s", session_ended);
+        else if (heartbeats_unknown(p))
+            finish(p, PROBE_NOT_VULNERABLE,
+                   "no heartbeat support: no heartbeat extension in the %s ServerHello, and the "
+                   "server %s the connection instead of answering the heartbeat",
+                   version_name(p->result.evidence.tls_version), how);
+        else
+            finish(p, PROBE_PATCHED,
+                   "no answer to the heartbeat without padding; the server %s the connection, "
+                   "as OpenSSL 1.0.1g and later do",
+                   how);
         break;
     case PH_LEAKING: finish_leak(p); break;
     default: break;
@@ -642,8 +897,18 @@ static void deadline_passed(struct probe *p)
         else
             finish(p, PROBE_INCONCLUSIVE, "timed out reconnecting after \"%s\"", p->failure);
         break;
-    case PH_HANDSHAKE:
+    case PH_PRELUDE:
         if (p->first_len == 0)
+            finish(p, PROBE_INCONCLUSIVE, "connected, but no %s greeting in %gs",
+                   p->result.evidence.prelude, secs);
+        else
+            finish(p, PROBE_INCONCLUSIVE, "the %s dialogue did not reach TLS in %gs",
+                   p->result.evidence.prelude, secs);
+        break;
+    case PH_HANDSHAKE:
+        if (p->ovpn && !ovpn_established(p->ovpn))
+            finish(p, PROBE_INCONCLUSIVE, "%s", no_reset_answer);
+        else if (p->first_len == 0)
             finish(p, PROBE_INCONCLUSIVE, "connected, but no reply to the %s ClientHello in %gs",
                    version_name(p->attempt.version), secs);
         else
@@ -652,9 +917,19 @@ static void deadline_passed(struct probe *p)
         break;
     case PH_PROBED:
     case PH_FOLLOWED:
-        finish(p, PROBE_PATCHED,
-               "no answer to the heartbeat without padding nor to the well-formed one in %gs",
-               secs);
+        /* Over UDP a session that ended sends nothing: the follow-up is never acknowledged. */
+        if (p->ovpn && p->phase == PH_FOLLOWED && !ovpn_all_acked(p->ovpn))
+            finish(p, PROBE_NOT_VULNERABLE, "%s (our follow-up heartbeat was never acknowledged)",
+                   session_ended);
+        else if (heartbeats_unknown(p))
+            finish(p, PROBE_NOT_VULNERABLE,
+                   "no heartbeat support: no heartbeat extension in the %s ServerHello, and no "
+                   "answer to either heartbeat in %gs",
+                   version_name(p->result.evidence.tls_version), secs);
+        else
+            finish(p, PROBE_PATCHED,
+                   "no answer to the heartbeat without padding nor to the well-formed one in %gs",
+                   secs);
         break;
     case PH_LEAKING: finish_leak(p); break;
     default: break;
@@ -663,6 +938,11 @@ static void deadline_passed(struct probe *p)
 
 void probe_on_tick(struct probe *p, uint64_t now_ms)
 {
+    if (p->dtls) {
+        dtls_probe_on_tick(p->dtls, now_ms);
+        return;
+    }
+    p->now = now_ms;
     if (p->phase == PH_DONE)
         return;
     if (now_ms >= p->deadline) {
@@ -677,6 +957,8 @@ void probe_on_tick(struct probe *p, uint64_t now_ms)
 
 enum probe_state probe_state(const struct probe *p)
 {
+    if (p->dtls)
+        return dtls_probe_state(p->dtls);
     if (p->phase == PH_DONE)
         return PROBE_DONE;
     return p->phase == PH_CONNECT ? PROBE_WANT_CONNECT : PROBE_RUNNING;
@@ -684,6 +966,14 @@ enum probe_state probe_state(const struct probe *p)
 
 void probe_take_output(struct probe *p, const uint8_t **data, size_t *len)
 {
+    if (p->dtls) {
+        dtls_probe_take_output(p->dtls, data, len);
+        return;
+    }
+    if (p->ovpn) {
+        ovpn_out(p, data, len);
+        return;
+    }
     *data = p->out;
     *len = p->out_len;
     p->out = NULL;
@@ -692,12 +982,19 @@ void probe_take_output(struct probe *p, const uint8_t **data, size_t *len)
 
 uint64_t probe_wakeup_at(const struct probe *p)
 {
+    if (p->dtls)
+        return dtls_probe_wakeup_at(p->dtls);
     uint64_t at = p->deadline;
     if (p->phase == PH_PROBED && p->followup_at < at)
         at = p->followup_at;
     if (p->phase == PH_LEAKING && p->leak_idle_at < at)
         at = p->leak_idle_at;
+    if (p->ovpn && reading(p) && ovpn_wakeup_at(p->ovpn) < at)
+        at = ovpn_wakeup_at(p->ovpn); /* a retransmission over UDP */
     return at;
 }
 
-const struct probe_result *probe_result(const struct probe *p) { return &p->result; }
+const struct probe_result *probe_result(const struct probe *p)
+{
+    return p->dtls ? dtls_probe_result(p->dtls) : &p->result;
+}

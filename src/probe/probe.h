@@ -61,6 +61,7 @@ enum probe_transport {
 };
 
 bool probe_transport_is_datagram(enum probe_transport t);
+const char *probe_transport_name(enum probe_transport t); /* "tcp", "dtls", ... (JSON) */
 
 struct prelude_desc;
 
@@ -69,7 +70,7 @@ struct probe_config {
     /* PROBE_TCP only: the dialogue that leads to TLS (src/proto); NULL: TLS at once. It runs
      * again on every connection the probe makes. */
     const struct prelude_desc *prelude;
-    const char *prelude_domain; /* XMPP to=, EHLO name; NULL: the prelude's default */
+    const char *prelude_domain;   /* XMPP to=, EHLO name; NULL: the prelude's default */
     struct probe_kit *kit;        /* shared by a scan's probes; they draw hello randoms from it */
     const char *server_name;      /* SNI; NULL for address targets */
     uint32_t timeout_ms;          /* deadline for the whole target, every attempt included */
@@ -93,6 +94,7 @@ struct probe_evidence {
     size_t leaked_bytes;     /* server memory bytes received beyond our payload */
     unsigned attempts;       /* connections made */
     bool sni_sent;           /* on the attempt that decided */
+    const char *prelude;     /* name of the dialogue that led to TLS ("smtp"); NULL: none */
 };
 
 struct probe_result {

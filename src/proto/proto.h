@@ -38,9 +38,9 @@ enum prelude_status { PRELUDE_WANT_READ, PRELUDE_READY, PRELUDE_REFUSED, PRELUDE
 
 enum {
     PRELUDE_MAX_PORTS = 4,
-    PRELUDE_LINE_MAX = 4096,    /* longest line / packet / stanza a prelude buffers */
-    PRELUDE_MAX_BYTES = 65536,  /* total bytes a peer may send before TLS starts */
-    PRELUDE_REASON_MAX = 200,   /* prelude_reason(): the peer's words, cleaned and cut */
+    PRELUDE_LINE_MAX = 4096,   /* longest line / packet / stanza a prelude buffers */
+    PRELUDE_MAX_BYTES = 65536, /* total bytes a peer may send before TLS starts */
+    PRELUDE_REASON_MAX = 200,  /* prelude_reason(): the peer's words, cleaned and cut */
     PRELUDE_DOMAIN_MAX = 256,
 };
 
@@ -64,9 +64,9 @@ struct prelude_desc {
 };
 
 struct prelude_params {
-    /* Client role: the XMPP stream's to= (the target name or --xmpp-domain), the SMTP EHLO,
-     * LMTP LHLO name. Server role: the name in greetings. NULL: a default
-     * ("heartcheck.invalid" for a client, "localhost" for a server). */
+    /* Client role: the XMPP stream's to= (the target name or --xmpp-domain); SMTP and LMTP
+     * greet with "heartcheck.invalid" whatever it is. Server role: the name in greetings.
+     * NULL: a default ("heartcheck.invalid" for a client, "localhost" for a server). */
     const char *domain;
     bool xmpp_server; /* xmpp: jabber:server (port 5269) instead of jabber:client */
     /* Server role only: answer the request for TLS with a refusal (to test that clients

@@ -110,7 +110,9 @@ static json_t *finding_json(const struct finding *f)
     json_object_set_new(o, "host", report_json_text(f->host));
     json_object_set_new(o, "ip", f->ip && *f->ip ? report_json_text(f->ip) : json_null());
     json_object_set_new(o, "port", json_integer(f->port));
+    json_object_set_new(o, "transport", report_json_text(probe_transport_name(f->transport)));
     json_object_set_new(o, "sni", text_or_null(f->sni));
+    json_object_set_new(o, "starttls", text_or_null(ev->prelude));
     json_object_set_new(o, "verdict", report_json_text(probe_verdict_name(r->verdict)));
     json_object_set_new(o, "reason", report_json_text(r->reason));
     json_object_set_new(o, "leaked_bytes", json_integer((json_int_t)ev->leaked_bytes));

@@ -17,6 +17,7 @@ struct finding {
     const char *ip;
     uint16_t port;
     const char *sni; /* NULL when none was sent */
+    enum probe_transport transport;
     uint32_t elapsed_ms;
     const struct probe_result *result;
 };

@@ -24,8 +24,13 @@ static void upper(const char *s, char *out, size_t cap)
 static void details(FILE *out, const struct finding *f)
 {
     const struct probe_evidence *ev = &f->result->evidence;
-    fprintf(out, "    address     %s port %u%s%s\n", f->ip && *f->ip ? f->ip : "-", f->port,
-            f->sni ? ", SNI " : "", f->sni ? f->sni : "");
+    fprintf(out, "    address     %s port %u%s%s%s\n", f->ip && *f->ip ? f->ip : "-", f->port,
+            probe_transport_is_datagram(f->transport) ? "/udp" : "", f->sni ? ", SNI " : "",
+            f->sni ? f->sni : "");
+    if (f->transport != PROBE_TCP)
+        fprintf(out, "    transport   %s\n", probe_transport_name(f->transport));
+    if (ev->prelude)
+        fprintf(out, "    starttls    %s\n", ev->prelude);
     if (ev->server_hello) {
         const struct tls_cipher_suite *cs = tls_cipher_suite_find(ev->cipher);
         fprintf(out, "    tls         %s, ", tls_version_name(ev->tls_version));
@@ -57,7 +62,8 @@ static void details(FILE *out, const struct finding *f)
     if (ev->leaked_bytes)
         fprintf(out, "    leaked      %zu bytes of server memory (not shown; see --dump)\n",
                 ev->leaked_bytes);
-    fprintf(out, "    attempts    %u connection%s, %u ms\n", ev->attempts,
+    fprintf(out, "    attempts    %u %s%s, %u ms\n", ev->attempts,
+            probe_transport_is_datagram(f->transport) ? "socket" : "connection",
             ev->attempts == 1 ? "" : "s", f->elapsed_ms);
 }
 

@@ -134,6 +134,7 @@ static void on_result(void *ctx, const struct engine_outcome *o)
         .ip = o->ip,
         .port = o->target->port,
         .sni = o->sni,
+        .transport = o->transport,
         .elapsed_ms = o->elapsed_ms,
         .result = o->result,
     };

@@ -107,6 +107,8 @@ char *targets_clean_line(char *line);
 void targets_make_target(int family, struct targets_addr addr, const char *name, uint16_t port,
                          struct target *out);
 struct targets_addr targets_addr_from_bytes(int family, const unsigned char *bytes);
+/* Sets the target's transport; PROBE_DTLS puts "dtls://" before its spec. */
+void targets_set_transport(struct target *t, enum probe_transport transport);
 
 /* space.c */
 void targets_perm_init(struct targets_perm *p, uint64_t n, uint64_t seed);

@@ -95,6 +95,7 @@ static bool next_in_spec(struct target_source *s, struct target *out)
         if (s->k++ % t->shard_count != t->shard_index)
             continue;
         targets_make_target(sp->family, addr, sp->host, port, out);
+        targets_set_transport(out, sp->transport);
         return true;
     }
     s->have_spec = false;

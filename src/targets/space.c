@@ -115,7 +115,8 @@ hc_result targets_add(struct targets *t, const char *spec, char *err, size_t err
         return add_file(t, spec, err, err_cap);
     struct target_spec s;
     HC_TRY(targets_spec_parse(spec, &s, err, err_cap));
-    if (s.family && !s.port)
+    /* The space is one set of TCP addresses: DTLS specifications keep their own entry. */
+    if (s.family && !s.port && s.transport == PROBE_TCP)
         return push_interval(&t->space, &t->space_len, &t->space_cap, &s);
     if (!grow((void **)&t->list, &t->list_cap, t->list_len, sizeof *t->list))
         return HC_RESULT(HC_ERR_NOMEM);
@@ -302,9 +303,13 @@ static hc_result index_space(struct targets *t, char *err, size_t err_cap)
 static int spec_cmp(const void *a, const void *b)
 {
     const struct target_spec *x = a, *y = b;
+    if (x->transport != y->transport)
+        return x->transport < y->transport ? -1 : 1;
     if (x->family != y->family)
         return x->family < y->family ? -1 : 1;
     int c = x->family ? taddr_cmp(x->first, y->first) : strcmp(x->host, y->host);
+    if (!c && x->family)
+        c = taddr_cmp(x->last, y->last); /* DTLS networks share a first address with others */
     if (c)
         return c;
     return x->port < y->port ? -1 : x->port > y->port;
@@ -320,9 +325,10 @@ static void tidy_list(struct targets *t)
         const struct target_spec *s = &t->list[i];
         if (out && spec_cmp(&t->list[out - 1], s) == 0)
             continue;
-        if (s->family &&
-            (targets_addr_excluded(t, s->family, s->first) ||
-             (targets_space_has(t, s->family, s->first) && targets_ports_has(&t->ports, s->port))))
+        bool in_space = s->transport == PROBE_TCP && targets_space_has(t, s->family, s->first) &&
+                        targets_ports_has(&t->ports, s->port);
+        if (s->family && s->count == 1 &&
+            (targets_addr_excluded(t, s->family, s->first) || in_space))
             continue;
         t->list[out++] = *s;
     }
@@ -333,7 +339,7 @@ static uint64_t list_count(const struct targets *t)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < t->list_len; i++)
-        n += t->list[i].port ? 1 : t->ports.count;
+        n += targets_spec_kept(t, &t->list[i]) * (t->list[i].port ? 1 : t->ports.count);
     return n;
 }
 

@@ -69,6 +69,16 @@ void targets_make_target(int family, struct targets_addr addr, const char *name,
         snprintf(out->spec, sizeof out->spec, "%s:%u", out->host, (unsigned)port);
 }
 
+void targets_set_transport(struct target *t, enum probe_transport transport)
+{
+    t->transport = transport;
+    if (transport != PROBE_DTLS)
+        return;
+    char plain[sizeof t->spec];
+    memcpy(plain, t->spec, sizeof plain);
+    snprintf(t->spec, sizeof t->spec, "dtls://%.*s", (int)sizeof t->spec - 8, plain);
+}
+
 /* 2^bits addresses, saturated: only exclusions go past 2^64 and they never use the count. */
 static uint64_t count_of_bits(unsigned bits) { return bits >= 64 ? UINT64_MAX : 1ULL << bits; }
 
@@ -199,6 +209,10 @@ hc_result targets_spec_parse_flags(const char *text, unsigned flags, struct targ
         TARGETS_FAIL(HC_ERR_USAGE, "empty target");
     if (strlen(text) >= TARGET_SPEC_MAX)
         TARGETS_FAIL(HC_ERR_USAGE, "target longer than %d characters", TARGET_SPEC_MAX - 1);
+    const char *whole = text;
+    text += target_scheme(text, &s.transport);
+    if (!*text)
+        TARGETS_FAIL(HC_ERR_USAGE, "'%s': no target after the scheme", whole);
     const char *slash = strchr(text, '/');
     const char *dash = strchr(text, '-');
     if (slash)

@@ -25,7 +25,10 @@
  *
  * Every yielded target has family, host (an address literal or a name) and port set, and
  * spec set to the canonical "host:port" ("[v6]:port"): a network yields many targets, and a
- * report or a resume file needs one name per target. Errors are HC_ERR_USAGE for a bad
+ * report or a resume file needs one name per target.
+ * Any specification may start with "dtls://" (UDP, DTLS): its targets keep the scheme in spec
+ * and carry PROBE_DTLS. Such networks and ranges join the list (part 2) and are visited in
+ * address order; exclusions ignore the scheme. Errors are HC_ERR_USAGE for a bad
  * specification (the message names it, and FILE:LINE for a file) and HC_ERR_IO for a file
  * that cannot be read; err receives the message (TARGETS_ERR_MAX is always enough). */
 #ifndef HC_TARGETS_H
@@ -55,6 +58,7 @@ struct target_spec {
     uint64_t count;                  /* addresses from first to last; 1 for a name */
     uint16_t port;                   /* the specification's own port; 0: the -p ports apply */
     char host[TARGET_HOST_MAX];      /* the host name when family is 0, else "" */
+    enum probe_transport transport;  /* PROBE_DTLS after "dtls://": its targets carry it */
 };
 
 /* Parses one specification (forms above). Pure: no I/O, no name resolution. */

@@ -73,19 +73,28 @@ static void write_padding_if_needed(struct wire_writer *w, size_t hello_start)
     wire_close(w, ext);
 }
 
-hc_result tls_client_hello_write(struct wire_writer *w, const struct tls_client_hello_params *p)
+/* RFC 6347 4.1.2.2: RC4 cannot be decrypted out of order, so DTLS forbids it. */
+static bool offered(const struct tls_cipher_suite *cs, bool dtls)
 {
-    if (p->server_name && strlen(p->server_name) > 255)
-        return wire_writer_fail(w, HC_ERR_USAGE); /* RFC 6066: HostName is at most 255 */
-    struct wire_mark rec = tls_record_open(w, TLS_CT_HANDSHAKE, p->record_version);
-    size_t hello_start = w->len; /* the record body: what the length field counts */
-    struct wire_mark msg = tls_handshake_open(w, TLS_HS_CLIENT_HELLO);
+    return !dtls || !strstr(cs->name, "_RC4_");
+}
+
+void tls_client_hello_body_write(struct wire_writer *w, const struct tls_client_hello_params *p,
+                                 const struct tls_hello_cookie *cookie, size_t pad_from)
+{
+    bool dtls = cookie != NULL;
     wire_write_u16(w, p->version);
     wire_write_bytes(w, p->random, TLS_RANDOM_LEN);
     wire_write_u8(w, 0); /* no session to resume */
+    if (dtls) {
+        struct wire_mark c = wire_open(w, 1);
+        wire_write_bytes(w, cookie->data, cookie->len);
+        wire_close(w, c);
+    }
     struct wire_mark suites = wire_open(w, 2);
     for (size_t i = 0; i < tls_cipher_suite_count; i++)
-        wire_write_u16(w, tls_cipher_suites[i].id);
+        if (offered(&tls_cipher_suites[i], dtls))
+            wire_write_u16(w, tls_cipher_suites[i].id);
     wire_write_u16(w, SCSV_RENEGOTIATION_INFO);
     wire_close(w, suites);
     wire_write_u8(w, 1);
@@ -93,9 +102,20 @@ hc_result tls_client_hello_write(struct wire_writer *w, const struct tls_client_
     if (p->with_extensions) {
         struct wire_mark exts = wire_open(w, 2);
         write_extensions(w, p);
-        write_padding_if_needed(w, hello_start);
+        if (pad_from != TLS_NO_PADDING)
+            write_padding_if_needed(w, pad_from);
         wire_close(w, exts);
     }
+}
+
+hc_result tls_client_hello_write(struct wire_writer *w, const struct tls_client_hello_params *p)
+{
+    if (p->server_name && strlen(p->server_name) > 255)
+        return wire_writer_fail(w, HC_ERR_USAGE); /* RFC 6066: HostName is at most 255 */
+    struct wire_mark rec = tls_record_open(w, TLS_CT_HANDSHAKE, p->record_version);
+    size_t hello_start = w->len; /* the record body: what the length field counts */
+    struct wire_mark msg = tls_handshake_open(w, TLS_HS_CLIENT_HELLO);
+    tls_client_hello_body_write(w, p, NULL, hello_start);
     wire_close(w, msg);
     wire_close(w, rec);
     return wire_writer_result(w);
@@ -150,19 +170,27 @@ static hc_result cipher_list_parse(struct wire_reader *r, struct tls_client_hell
     return HC_SUCCESS;
 }
 
-hc_result tls_client_hello_parse(const uint8_t *body, size_t len, struct tls_client_hello *out)
+hc_result tls_client_hello_body_parse(const uint8_t *body, size_t len, struct tls_client_hello *out,
+                                      struct tls_hello_cookie *cookie)
 {
     struct wire_reader r = wire_reader_init(body, len);
     struct tls_client_hello hello, *ch = &hello;
     memset(ch, 0, sizeof *ch);
     HC_TRY(wire_read_u16(&r, &ch->version));
-    HC_ENSURE((ch->version >> 8) == 3, HC_ERR_BAD_VERSION);
+    uint8_t major = cookie ? 0xfe : 3;
+    HC_ENSURE((ch->version >> 8) == major, HC_ERR_BAD_VERSION);
     HC_TRY(wire_copy_bytes(&r, ch->random, sizeof ch->random));
     struct wire_reader sid;
     HC_TRY(wire_read_vector(&r, 1, &sid));
     HC_ENSURE(wire_remaining(&sid) <= TLS_MAX_SESSION_ID, HC_ERR_BAD_SESSION_ID);
     ch->session_id_len = (uint8_t)wire_remaining(&sid);
     HC_TRY(wire_copy_bytes(&sid, ch->session_id, ch->session_id_len));
+    if (cookie) {
+        struct wire_reader c;
+        HC_TRY(wire_read_vector(&r, 1, &c));
+        cookie->len = wire_remaining(&c);
+        cookie->data = wire_peek(&c);
+    }
     HC_TRY(cipher_list_parse(&r, ch));
     struct wire_reader comp;
     HC_TRY(wire_read_vector(&r, 1, &comp));
@@ -176,4 +204,9 @@ hc_result tls_client_hello_parse(const uint8_t *body, size_t len, struct tls_cli
     HC_TRY(wire_reader_end(&r));
     *out = hello;
     return HC_SUCCESS;
+}
+
+hc_result tls_client_hello_parse(const uint8_t *body, size_t len, struct tls_client_hello *out)
+{
+    return tls_client_hello_body_parse(body, len, out, NULL);
 }

@@ -18,4 +18,31 @@ HC_MUST_CHECK hc_result tls_extensions_parse(struct wire_reader *hello, uint16_t
 /* The heartbeat extension body: one mode byte, 1 or 2 (RFC 6520 section 2). */
 HC_MUST_CHECK hc_result tls_heartbeat_extension_parse(struct wire_reader *body, uint8_t *mode);
 
+/* ---- the ClientHello body, shared by TLS (client_hello.c) and DTLS (dtls.c) ---- */
+
+/* A DTLS hello's cookie (RFC 6347 4.2.1); a TLS hello has none (NULL). */
+struct tls_hello_cookie {
+    const uint8_t *data;
+    size_t len;
+};
+
+enum { TLS_NO_PADDING = (size_t)-1 };
+
+/* Writes the body from client_version to the extensions. With a cookie it is a DTLS hello:
+ * the cookie follows the session id and RC4 suites are left out. pad_from is where the
+ * record body started, for the F5 padding, or TLS_NO_PADDING. */
+void tls_client_hello_body_write(struct wire_writer *w, const struct tls_client_hello_params *p,
+                                 const struct tls_hello_cookie *cookie, size_t pad_from);
+
+/* Parses the body; with cookie non-NULL a DTLS hello (major version 0xfe), whose cookie is
+ * pointed at inside body. */
+HC_MUST_CHECK hc_result tls_client_hello_body_parse(const uint8_t *body, size_t len,
+                                                    struct tls_client_hello *out,
+                                                    struct tls_hello_cookie *cookie);
+
+/* Parses a ServerHello body whose version version_ok accepts. */
+HC_MUST_CHECK hc_result tls_server_hello_body_parse(const uint8_t *body, size_t len,
+                                                    bool (*version_ok)(uint16_t),
+                                                    struct tls_server_hello *out);
+
 #endif

@@ -76,6 +76,8 @@ const char *tls_version_name(uint16_t version)
     case TLS_VERSION_TLS10: return "TLSv1.0";
     case TLS_VERSION_TLS11: return "TLSv1.1";
     case TLS_VERSION_TLS12: return "TLSv1.2";
+    case DTLS_VERSION_10: return "DTLSv1.0";
+    case DTLS_VERSION_12: return "DTLSv1.2";
     default: return NULL;
     }
 }

@@ -13,14 +13,21 @@ static hc_result server_extension(void *ctx, uint16_t type, struct wire_reader *
     return wire_skip(body, wire_remaining(body)); /* evidence records the type only */
 }
 
+static bool tls_version_ok(uint16_t v) { return v >= TLS_VERSION_SSL3 && v <= TLS_VERSION_TLS12; }
+
 hc_result tls_server_hello_parse(const uint8_t *body, size_t len, struct tls_server_hello *out)
+{
+    return tls_server_hello_body_parse(body, len, tls_version_ok, out);
+}
+
+hc_result tls_server_hello_body_parse(const uint8_t *body, size_t len, bool (*version_ok)(uint16_t),
+                                      struct tls_server_hello *out)
 {
     struct wire_reader r = wire_reader_init(body, len);
     struct tls_server_hello sh;
     memset(&sh, 0, sizeof sh);
     HC_TRY(wire_read_u16(&r, &sh.version));
-    HC_ENSURE(sh.version >= TLS_VERSION_SSL3 && sh.version <= TLS_VERSION_TLS12,
-              HC_ERR_BAD_VERSION);
+    HC_ENSURE(version_ok(sh.version), HC_ERR_BAD_VERSION);
     HC_TRY(wire_copy_bytes(&r, sh.random, sizeof sh.random));
     struct wire_reader sid;
     HC_TRY(wire_read_vector(&r, 1, &sid));

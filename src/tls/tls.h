@@ -266,7 +266,8 @@ extern const struct tls_cipher_suite tls_cipher_suites[];
 extern const size_t tls_cipher_suite_count;
 
 const struct tls_cipher_suite *tls_cipher_suite_find(uint16_t id); /* NULL when unknown */
-const char *tls_version_name(uint16_t version); /* "TLSv1.2", "SSLv3", NULL when unknown */
+/* "TLSv1.2", "SSLv3", "DTLSv1.2", NULL when unknown */
+const char *tls_version_name(uint16_t version);
 /* "ssl3", "tls1.0" (or "tls1"), "tls1.1", "tls1.2" -> the version; false when unknown. */
 bool tls_version_parse(const char *name, uint16_t *out);
 const char *tls_alert_name(uint8_t description); /* "unexpected_message", NULL when unknown */
@@ -299,5 +300,139 @@ void tls_cert_cache_free(struct tls_cert_cache *c);
 /* tls_cert_info_from_der through the cache (cache may be NULL: no caching). */
 HC_MUST_CHECK hc_result tls_cert_info_cached(struct tls_cert_cache *cache, const uint8_t *der,
                                              size_t len, struct tls_cert_info *out);
+
+/* ==== DTLS 1.0 and 1.2 (dtls.c): RFC 4347, RFC 6347 ====
+ * The same messages as TLS in a datagram record layer: every record carries an epoch and an
+ * explicit 48-bit sequence number, handshake messages carry message_seq and may arrive in
+ * fragments, in any order, more than once, or not at all. Versions count down (one's
+ * complement of the TLS-like version): DTLS 1.2 is 0xfefd, DTLS 1.0 0xfeff. */
+
+enum {
+    DTLS_VERSION_10 = 0xfeff,
+    DTLS_VERSION_12 = 0xfefd,
+    DTLS_RECORD_HEADER_LEN = 13,    /* type, version, epoch, sequence_number(48), length */
+    DTLS_HANDSHAKE_HEADER_LEN = 12, /* + message_seq, fragment_offset, fragment_length */
+    DTLS_MAX_COOKIE = 255,          /* RFC 6347 4.2.1: opaque cookie<0..2^8-1> */
+    TLS_HS_HELLO_VERIFY_REQUEST = 3,
+};
+
+bool dtls_version_known(uint16_t version); /* DTLS 1.0 or 1.2 */
+
+struct dtls_record_header {
+    uint8_t type;
+    uint16_t version;
+    uint16_t epoch;
+    uint64_t sequence; /* 48 bits */
+    uint16_t length;
+};
+
+/* Takes the next record off a datagram, which may hold several (RFC 6347 4.1): header
+ * checked, body as a reader. HC_ERR_NOT_TLS for an unknown content type or a major version
+ * other than 0xfe; HC_ERR_RECORD_TOO_LONG above TLS_MAX_RECORD_BODY; HC_ERR_SHORT when the
+ * datagram ends inside the record (nothing consumed). */
+HC_MUST_CHECK hc_result dtls_record_next(struct wire_reader *datagram,
+                                         struct dtls_record_header *hdr, struct wire_reader *body);
+
+/* Opens a record: write the body, then wire_close(w, mark). */
+struct wire_mark dtls_record_open(struct wire_writer *w, uint8_t type, uint16_t version,
+                                  uint16_t epoch, uint64_t sequence);
+
+/* One handshake fragment (RFC 6347 4.2.2): bytes [fragment_offset, +fragment_length) of a
+ * message of length bytes. */
+struct dtls_fragment {
+    uint8_t type;
+    uint32_t length;
+    uint16_t message_seq;
+    uint32_t offset;
+    const uint8_t *data; /* fragment_length bytes, inside the parsed record */
+    uint32_t data_len;
+};
+
+/* Takes the next fragment off a handshake record's body (a record may hold several).
+ * HC_ERR_BAD_FRAGMENT when the fragment reaches past the message's length. */
+HC_MUST_CHECK hc_result dtls_fragment_next(struct wire_reader *record_body,
+                                           struct dtls_fragment *out);
+
+/* Writes one fragment (header and bytes) into an open handshake record. An unfragmented
+ * message is the fragment at offset 0 that holds all of it. */
+void dtls_fragment_write(struct wire_writer *w, const struct dtls_fragment *f);
+
+struct dtls_hello_verify {
+    uint16_t server_version;
+    uint8_t cookie_len;
+    uint8_t cookie[DTLS_MAX_COOKIE];
+};
+
+/* Parses a HelloVerifyRequest body (RFC 6347 4.2.1). HC_ERR_BAD_VERSION when the version is
+ * not a DTLS one. */
+HC_MUST_CHECK hc_result dtls_hello_verify_parse(const uint8_t *body, size_t len,
+                                                struct dtls_hello_verify *out);
+/* Writes a HelloVerifyRequest fragment (whole message) into an open handshake record. */
+void dtls_hello_verify_write(struct wire_writer *w, uint16_t message_seq,
+                             const struct dtls_hello_verify *hv);
+
+struct dtls_client_hello_params {
+    struct tls_client_hello_params hello; /* version is a DTLS one; record_version too */
+    uint16_t epoch;
+    uint64_t sequence;
+    uint16_t message_seq;
+    const uint8_t *cookie; /* from the HelloVerifyRequest; NULL with cookie_len 0 at first */
+    size_t cookie_len;
+};
+
+/* Writes one record holding a whole ClientHello: tls_client_hello_write's suites and
+ * extensions (heartbeat included) without RC4, which DTLS forbids (RFC 6347 4.1.2.2), and
+ * with the cookie after the session id (RFC 6347 4.2.1). No F5 padding: that hang is a TCP
+ * load balancer's. */
+HC_MUST_CHECK hc_result dtls_client_hello_write(struct wire_writer *w,
+                                                const struct dtls_client_hello_params *p);
+
+/* Parses a DTLS ClientHello body (after the 12-byte handshake header): the cookie into
+ * cookie/cookie_len (DTLS_MAX_COOKIE bytes), the rest as tls_client_hello_parse does. */
+HC_MUST_CHECK hc_result dtls_client_hello_parse(const uint8_t *body, size_t len,
+                                                struct tls_client_hello *out, uint8_t *cookie,
+                                                size_t *cookie_len);
+
+/* A ServerHello body as tls_server_hello_parse reads it, the version being a DTLS one. */
+HC_MUST_CHECK hc_result dtls_server_hello_parse(const uint8_t *body, size_t len,
+                                                struct tls_server_hello *out);
+
+/* Writes one heartbeat record (epoch and sequence given; p->record_version a DTLS one).
+ * HC_ERR_LENGTH_TOO_BIG when the message exceeds one record. */
+HC_MUST_CHECK hc_result dtls_heartbeat_write(struct wire_writer *w,
+                                             const struct tls_heartbeat_params *p, uint16_t epoch,
+                                             uint64_t sequence);
+
+/* Reassembly of the handshake messages of a flight: fragments arrive in any order, overlap,
+ * repeat (retransmissions) or belong to messages before or after the one expected next
+ * (RFC 6347 4.2.2). Messages come out whole and in message_seq order. Memory is bounded: a
+ * window of DTLS_REASSEMBLY_WINDOW messages from the next expected one, each at most
+ * max_message bytes; fragments outside the window are dropped (the peer retransmits). */
+enum { DTLS_REASSEMBLY_WINDOW = 8 };
+
+struct dtls_reassembly {
+    uint16_t next_seq; /* message_seq of the next message to hand out */
+    size_t max_message;
+    struct dtls_partial {
+        bool used;
+        uint8_t type;
+        uint32_t length;
+        uint32_t have; /* bytes received so far */
+        uint8_t *data;
+        uint8_t *seen; /* one bit per byte of data */
+    } slot[DTLS_REASSEMBLY_WINDOW];
+    uint8_t *given; /* the body last handed out: kept until the next call */
+};
+
+void dtls_reassembly_init(struct dtls_reassembly *r, size_t max_message, uint16_t next_seq);
+void dtls_reassembly_free(struct dtls_reassembly *r);
+/* Adds a fragment. HC_ERR_BAD_FRAGMENT when it disagrees with earlier fragments of its
+ * message on the type or the length; HC_ERR_MESSAGE_TOO_LONG; HC_ERR_NOMEM. */
+HC_MUST_CHECK hc_result dtls_reassembly_add(struct dtls_reassembly *r,
+                                            const struct dtls_fragment *f);
+/* The next message when it is complete (its body valid until the next call on r);
+ * HC_ERR_SHORT otherwise. */
+HC_MUST_CHECK hc_result dtls_reassembly_next(struct dtls_reassembly *r,
+                                             struct tls_handshake_message *out);
 
 #endif

@@ -58,6 +58,7 @@ struct wire_writer wire_writer_init(void *buf, size_t cap);
 void wire_write_u8(struct wire_writer *w, uint8_t v);
 void wire_write_u16(struct wire_writer *w, uint16_t v);
 void wire_write_u24(struct wire_writer *w, uint32_t v);
+void wire_write_u32(struct wire_writer *w, uint32_t v);
 void wire_write_bytes(struct wire_writer *w, const void *p, size_t n);
 void wire_write_fill(struct wire_writer *w, uint8_t byte, size_t n);
 struct wire_mark wire_open(struct wire_writer *w, unsigned len_bytes);

@@ -37,6 +37,7 @@ static void write_be(struct wire_writer *w, unsigned n, uint32_t v)
 void wire_write_u8(struct wire_writer *w, uint8_t v) { write_be(w, 1, v); }
 void wire_write_u16(struct wire_writer *w, uint16_t v) { write_be(w, 2, v); }
 void wire_write_u24(struct wire_writer *w, uint32_t v) { write_be(w, 3, v & 0xffffffu); }
+void wire_write_u32(struct wire_writer *w, uint32_t v) { write_be(w, 4, v); }
 
 void wire_write_bytes(struct wire_writer *w, const void *src, size_t n)
 {

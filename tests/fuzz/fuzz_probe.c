@@ -1,13 +1,17 @@
 /* libFuzzer target: one probe driven through a whole conversation with a fuzzed server.
  *
  * Input: one flags byte (bit 0: over-read kit of 100 bytes instead of the zero-leak one;
- * bit 1: no server name), then chunks. A chunk is a length byte L and L bytes from the
- * server, delivered with probe_on_data 1 ms after the previous one; L = 0 is an event whose
+ * bit 1: no server name; bits 2-3: the transport, 2 OpenVPN over TCP, 3 over UDP; bits 4-7,
+ * over TCP: the prelude, 0 for none, else the (n-1)th of proto_all, so the server's side of
+ * every STARTTLS dialogue is fuzzed too), then chunks. A chunk is a length byte L and L bytes from
+ * the server, delivered with probe_on_data 1 ms after the previous one; L = 0 is an event whose
  * next byte c says: c >= 0x80, the server closes (reset when c is odd); otherwise time moves
  * on by c * 10 ms. A tick follows every chunk. When the probe wants a connection it gets
  * one, at most 10 times. Whatever the input, a tick past the deadline must end the probe
  * with a valid verdict and a reason. */
+#include "ovpn/ovpn.h"
 #include "probe/kit.h"
+#include "proto/proto.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -32,16 +36,30 @@ static struct probe_kit *kit_for(bool over_read)
     return kits[over_read];
 }
 
-/* The driver's side of every call: take what the probe wants written, and check it. */
+/* The driver's side of every call: take what the probe wants written, and check it. Over
+ * OpenVPN each output is one control packet (its first byte is the length's high byte over
+ * TCP), and the driver takes them until none is left. */
+static bool openvpn; /* this input's transport is one of OpenVPN's */
+
 static void drain(struct probe *p)
 {
-    const uint8_t *out;
-    size_t len;
-    probe_take_output(p, &out, &len);
-    CHECK(len == 0 || out != NULL);
-    CHECK(len <= KIT_RECORD_LEN);
-    if (len > 0)
-        CHECK(out[0] == TLS_CT_HANDSHAKE || out[0] == TLS_CT_HEARTBEAT);
+    bool words = probe_result(p)->evidence.prelude != NULL; /* a dialogue's, then records */
+    for (int i = 0; i < 64; i++) {
+        const uint8_t *out;
+        size_t len;
+        probe_take_output(p, &out, &len);
+        CHECK(len == 0 || out != NULL);
+        if (len == 0)
+            return;
+        if (openvpn) {
+            CHECK(len <= 2 + 64 + OVPN_MAX_PAYLOAD);
+            continue;
+        }
+        CHECK(len <= KIT_RECORD_LEN);
+        CHECK(words || out[0] == TLS_CT_HANDSHAKE || out[0] == TLS_CT_HEARTBEAT);
+        return;
+    }
+    __builtin_trap(); /* a probe that never stops writing */
 }
 
 static void check_result(const struct probe *p, const struct probe_config *cfg)
@@ -88,7 +106,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
+    static const enum probe_transport transports[] = {PROBE_TCP, PROBE_TCP, PROBE_OPENVPN_TCP,
+                                                      PROBE_OPENVPN_UDP};
+    size_t preludes;
+    const struct prelude_desc *const *all = proto_all(&preludes);
+    enum probe_transport transport = transports[(data[0] >> 2) & 3];
+    size_t which = transport == PROBE_TCP ? (size_t)(data[0] >> 4) % (preludes + 1) : 0;
+    openvpn = transport != PROBE_TCP;
     struct probe_config cfg = {
+        .transport = transport,
+        .prelude = which ? all[which - 1] : NULL,
+        .prelude_domain = "example.com",
         .kit = kit_for(data[0] & 1),
         .server_name = data[0] & 2 ? NULL : "example.com",
         .timeout_ms = TIMEOUT_MS,

@@ -58,6 +58,16 @@ else
 fi
 p=$(free_port)
 add_target "127.0.0.1:$p" unreachable
+# DTLS over UDP: a fragmented flight, a vulnerable and a patched target, a closed UDP port.
+for mode in vulnerable patched; do
+    if start_listener "$WORK/vd-$mode.log" "$HC_TARGETS/vulndtls" --port 0 --addr 127.0.0.1 \
+        --cert "$CERT" --mode "$mode" --mtu 200; then
+        add_target "dtls://127.0.0.1:$LISTEN_PORT" "$mode"
+    else
+        fail "vulndtls $mode" "did not start"
+    fi
+done
+add_target "dtls://127.0.0.1:$(free_port)" unreachable
 
 run_cmd timeout -k 2 180 valgrind -q --error-exitcode=99 --leak-check=full \
     --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \

@@ -10,8 +10,19 @@
  * - ssl3_read_bytes answers a heartbeat at any time after the ServerHello, then returns
  *   "retry read": s_server gives up on the connection, nginx waits for new bytes (pump).
  *
+ * With --starttls the server side of a protocol's dialogue (src/proto) comes first, so the
+ * same emulation stands behind SMTP, IMAP, PostgreSQL, MySQL... as it did in 2014.
+ *
+ * With --openvpn tcp|udp the same TLS runs inside OpenVPN's control channel (src/ovpn, server
+ * role, no tls-auth), as in an OpenVPN server linked with 1.0.1f: the TLS bytes go through
+ * the channel in both directions, and a close waits until the peer has acknowledged them.
+ * Over UDP one socket serves every peer, a session per address, opened by a hard reset;
+ * nothing is retransmitted (a test target on loopback loses no datagram).
+ *
  * One libuv loop serves every connection; each connection is a small state machine over its
  * input buffer. Usage: see usage() below. */
+#include "ovpn/ovpn.h"
+#include "proto/proto.h"
 #include "tls/tls.h"
 #include "wire/wire.h"
 
@@ -65,6 +76,10 @@ struct options {
     uint16_t max_version;
     uint64_t delay_ms;
     bool heartbeat_ext;
+    const struct prelude_desc *starttls; /* the dialogue clients go through before TLS */
+    bool refuse_tls;                     /* ... which ends in a refusal instead */
+    bool openvpn;                        /* --openvpn tcp|udp */
+    enum ovpn_framing openvpn_framing;
 };
 
 struct conn;
@@ -79,6 +94,8 @@ struct server {
     uint8_t *cert_der;
     size_t cert_len;
     struct conn *conns; /* every live connection, to close them all on SIGTERM */
+    uv_udp_t udp;       /* --openvpn udp: the one socket, instead of the listeners */
+    bool udp_open;
 };
 
 enum conn_state { ST_HELLO, ST_FLIGHT_SENT, ST_CLOSING };
@@ -115,6 +132,11 @@ struct conn {
     struct wire_writer wbuf; /* the BIO_f_buffer content */
     struct out_chunk *delayed_head, *delayed_tail;
     size_t delayed_bytes;
+    struct prelude *prelude; /* --starttls: the server side of the dialogue, until TLS */
+    struct ovpn *ovpn;       /* --openvpn: the control channel around the TLS bytes */
+    bool udp;                /* --openvpn udp: datagrams to peer on the server's socket */
+    struct sockaddr_storage peer;
+    bool ovpn_closing; /* close once the peer has acknowledged every TLS byte */
 };
 
 /* Single-threaded: one scratch area for reads and one for building records. */
@@ -175,8 +197,24 @@ static void on_write(uv_write_t *req, int status)
     }
 }
 
+/* --openvpn udp: one packet, one datagram; the close just forgets the peer. */
+static void start_datagram(struct conn *c, struct out_chunk *chunk)
+{
+    uv_buf_t buf = uv_buf_init((char *)chunk->data, (unsigned)chunk->len);
+    bool close = chunk->close;
+    if (!close)
+        (void)uv_udp_try_send(&c->srv->udp, &buf, 1, (const struct sockaddr *)&c->peer);
+    free(chunk);
+    if (close)
+        conn_destroy(c);
+}
+
 static void start_chunk(struct conn *c, struct out_chunk *chunk)
 {
+    if (c->udp) {
+        start_datagram(c, chunk);
+        return;
+    }
     if (chunk->close) {
         free(chunk);
         close_socket(c);
@@ -208,7 +246,7 @@ static void on_delay(uv_timer_t *t)
 
 /* Hands bytes (or the close, when p is NULL) to the socket, --delay-ms after now: like a
  * distant host, without ever blocking the loop. */
-static void emit(struct conn *c, const uint8_t *p, size_t n)
+static void emit_raw(struct conn *c, const uint8_t *p, size_t n)
 {
     if (c->destroying)
         return;
@@ -233,6 +271,60 @@ static void emit(struct conn *c, const uint8_t *p, size_t n)
     c->delayed_bytes += n;
     if (!uv_is_active((uv_handle_t *)&c->delay))
         uv_timer_start(&c->delay, on_delay, c->srv->opt.delay_ms, 0);
+}
+
+/* ---- --openvpn: TLS bytes in OpenVPN control packets ---- */
+
+/* Writes the packets the channel has for the peer (acks, resets, TLS bytes as its window
+ * allows); the deferred close leaves after the last acknowledgement. */
+static void ovpn_flush(struct conn *c)
+{
+    const uint8_t *pkt;
+    size_t len;
+    for (;;) {
+        ovpn_take_output(c->ovpn, uv_now(&c->srv->loop), &pkt, &len);
+        if (len == 0 || c->destroying)
+            break;
+        emit_raw(c, pkt, len);
+    }
+    if (c->ovpn_closing && ovpn_all_acked(c->ovpn) && !c->destroying) {
+        c->ovpn_closing = false;
+        emit_raw(c, NULL, 0);
+    }
+}
+
+static void emit(struct conn *c, const uint8_t *p, size_t n)
+{
+    if (!c->ovpn) {
+        emit_raw(c, p, n);
+        return;
+    }
+    if (!p)
+        c->ovpn_closing = true;
+    else if (!hc_ok(ovpn_send(c->ovpn, p, n))) {
+        conn_destroy(c);
+        return;
+    }
+    ovpn_flush(c);
+}
+
+static bool append_input(struct conn *c, const uint8_t *p, size_t n);
+
+static void ovpn_tls_in(void *ctx, const uint8_t *data, size_t len)
+{
+    struct conn *c = ctx;
+    if (c->state != ST_CLOSING && !append_input(c, data, len))
+        conn_destroy(c);
+}
+
+/* Socket bytes: acks are read even while closing, for the close waits for them. */
+static bool ovpn_read(struct conn *c, const uint8_t *data, size_t len)
+{
+    if (!hc_ok(ovpn_on_data(c->ovpn, data, len, ovpn_tls_in, c)))
+        return false;
+    if (!c->destroying)
+        ovpn_flush(c);
+    return true;
 }
 
 /* ---- the handshake write buffer: BIO_f_buffer's buffer_write, exactly ---- */
@@ -305,6 +397,8 @@ static void on_handle_closed(uv_handle_t *h)
         free(chunk);
     }
     tls_handshake_buffer_free(&c->hs);
+    prelude_free(c->prelude);
+    ovpn_free(c->ovpn);
     hc_free_secret(c->in, c->in_cap);
     hc_free_secret(c->wbuf_mem, srv->opt.wbuf);
     free(c);
@@ -331,7 +425,7 @@ static void conn_finish(struct conn *c)
         return;
     c->state = ST_CLOSING;
     c->wbuf = wire_writer_init(c->wbuf_mem, c->srv->opt.wbuf);
-    if (c->reading) {
+    if (c->reading && !c->ovpn) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = false;
     }
@@ -554,14 +648,19 @@ static void heartbeat_record(struct conn *c, struct wire_reader *body)
 {
     const struct options *opt = &c->srv->opt;
     if (opt->mode == MODE_NOHEARTBEAT) {
-        /* OpenSSL >= 1.1 and builds without heartbeats: an unknown record type. */
-        send_fatal_alert(c, c->version, TLS_ALERT_UNEXPECTED_MESSAGE);
+        /* OpenSSL >= 1.1 and builds without heartbeats: an unknown record type. OpenVPN ends
+         * the session on that TLS error at once, without sending the alert. */
+        if (c->ovpn)
+            conn_destroy(c);
+        else
+            send_fatal_alert(c, c->version, TLS_ALERT_UNEXPECTED_MESSAGE);
         return;
     }
     answer_heartbeat(c, body, opt->mode == MODE_VULNERABLE);
     /* ssl3_read_bytes returns -1 "retry read" after a heartbeat; s_server's SSL_accept loop
-     * treats that as an error and drops the connection. */
-    if (opt->style == STYLE_SSERVER && !c->destroying)
+     * treats that as an error and drops the connection. OpenVPN takes it as "no plaintext
+     * yet" and keeps the session. */
+    if (opt->style == STYLE_SSERVER && !c->destroying && !c->ovpn)
         conn_finish(c);
 }
 
@@ -654,6 +753,10 @@ static void pump(struct conn *c)
  * make it answer our close with RST). nginx reads ahead as far as its buffer goes. */
 static size_t read_want(const struct conn *c)
 {
+    if (c->prelude)
+        return READ_CHUNK; /* line-based dialogues: whatever has come */
+    if (c->ovpn)
+        return READ_CHUNK; /* the channel frames the TLS bytes, not the socket reads */
     if (c->srv->opt.style == STYLE_NGINX) {
         size_t room = IN_MAX - c->in_len;
         return room < READ_CHUNK ? room : READ_CHUNK;
@@ -691,20 +794,55 @@ static bool append_input(struct conn *c, const uint8_t *p, size_t n)
     return true;
 }
 
+/* The server side of --starttls: its words go out unbuffered, as a real server's do before
+ * TLS. Returns how many bytes it took; the rest are TLS. */
+static size_t prelude_input(struct conn *c, const uint8_t *p, size_t n)
+{
+    size_t used = n ? prelude_on_data(c->prelude, p, n) : 0;
+    const uint8_t *out;
+    size_t out_len;
+    prelude_take_output(c->prelude, &out, &out_len);
+    if (out_len)
+        emit(c, out, out_len);
+    switch (prelude_status(c->prelude)) {
+    case PRELUDE_WANT_READ: return n;
+    case PRELUDE_READY:
+        prelude_free(c->prelude);
+        c->prelude = NULL;
+        return used;
+    default: conn_finish(c); return n;
+    }
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct conn *c = s->data;
     if (nread == 0 || c->destroying)
         return;
+    uv_buf_t rest = *buf;
+    if (nread > 0 && c->prelude) {
+        size_t used = prelude_input(c, (const uint8_t *)buf->base, (size_t)nread);
+        if (c->destroying || c->prelude || c->state == ST_CLOSING)
+            return;
+        rest.base += used; /* a MySQL client's ClientHello follows its SSL request at once */
+        nread -= (ssize_t)used;
+        if (nread == 0) {
+            update_reading(c);
+            return;
+        }
+    }
+    buf = &rest;
     if (nread < 0) {
         /* EOF: the client gave up; like both servers, close in turn. Errors: just close. */
-        if (nread == UV_EOF)
+        if (nread == UV_EOF && !c->ovpn)
             conn_finish(c);
         else
             conn_destroy(c);
         return;
     }
-    if (!append_input(c, (const uint8_t *)buf->base, (size_t)nread)) {
+    bool taken = c->ovpn ? ovpn_read(c, (const uint8_t *)buf->base, (size_t)nread)
+                         : append_input(c, (const uint8_t *)buf->base, (size_t)nread);
+    if (!taken) {
         conn_destroy(c);
         return;
     }
@@ -716,7 +854,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 static void update_reading(struct conn *c)
 {
-    if (c->destroying || c->state == ST_CLOSING)
+    if (c->destroying || (c->state == ST_CLOSING && !c->ovpn))
         return;
     bool want = !c->paused && read_want(c) > 0;
     if (want && !c->reading)
@@ -729,17 +867,21 @@ static void update_reading(struct conn *c)
 
 static void on_idle(uv_timer_t *t) { conn_destroy(t->data); }
 
-static void on_connection(uv_stream_t *listener, int status)
+static bool ovpn_accept(struct conn *c)
 {
-    struct server *srv = listener->data;
-    if (status < 0)
-        return;
+    struct ovpn_config oc = {.role = OVPN_SERVER, .framing = c->srv->opt.openvpn_framing};
+    return random_bytes(oc.session_id, sizeof oc.session_id) && hc_ok(ovpn_new(&oc, &c->ovpn));
+}
+
+/* A connection's state, linked into the server's list; NULL when out of memory. */
+static struct conn *conn_new(struct server *srv)
+{
     struct conn *c = calloc(1, sizeof *c);
     uint8_t *wbuf = malloc(srv->opt.wbuf);
     if (!c || !wbuf) {
         free(c);
         free(wbuf);
-        return;
+        return NULL;
     }
     c->srv = srv;
     c->wbuf_mem = wbuf;
@@ -753,12 +895,35 @@ static void on_connection(uv_stream_t *listener, int status)
     if (srv->conns)
         srv->conns->prev = c;
     srv->conns = c;
+    return c;
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct server *srv = listener->data;
+    struct conn *c = status < 0 ? NULL : conn_new(srv);
+    if (!c)
+        return;
     if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
         conn_destroy(c);
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
     uv_timer_start(&c->idle, on_idle, IDLE_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+    if (srv->opt.starttls) {
+        struct prelude_params params = {.refuse = srv->opt.refuse_tls};
+        if (!hc_ok(prelude_new(srv->opt.starttls, PRELUDE_SERVER, &params, &c->prelude))) {
+            conn_destroy(c);
+            return;
+        }
+        (void)prelude_input(c, NULL, 0); /* the greeting */
+        if (c->destroying)
+            return;
+    }
+    if (srv->opt.openvpn && !ovpn_accept(c)) {
+        conn_destroy(c);
+        return;
+    }
     update_reading(c);
 }
 
@@ -771,6 +936,9 @@ static void on_signal(uv_signal_t *sig, int signum)
     for (size_t i = 0; i < srv->listener_count; i++)
         uv_close((uv_handle_t *)&srv->listeners[i], NULL);
     srv->listener_count = 0;
+    if (srv->udp_open)
+        uv_close((uv_handle_t *)&srv->udp, NULL);
+    srv->udp_open = false;
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     for (struct conn *c = srv->conns; c; c = c->next)
@@ -908,16 +1076,105 @@ static int start_listening(struct server *srv)
     return r;
 }
 
+/* ---- --openvpn udp: sessions by peer address on one socket ---- */
+
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+    size_t len =
+        b->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    return a->ss_family == b->sa_family && memcmp(a, b, len) == 0;
+}
+
+/* The peer's session; a hard reset from a new address opens one (the conn keeps an unused
+ * TCP handle so that it closes like any other). */
+static struct conn *udp_session(struct server *srv, const struct sockaddr *from,
+                                const uint8_t *data, size_t len)
+{
+    for (struct conn *c = srv->conns; c; c = c->next)
+        if (c->udp && !c->destroying && same_peer(&c->peer, from))
+            return c;
+    if (len == 0 || data[0] != OVPN_P_CONTROL_HARD_RESET_CLIENT_V2 << OVPN_OPCODE_SHIFT)
+        return NULL;
+    struct conn *c = conn_new(srv);
+    if (!c)
+        return NULL;
+    c->udp = true;
+    memcpy(&c->peer, from,
+           from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    uv_timer_start(&c->idle, on_idle, IDLE_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+    if (!ovpn_accept(c)) {
+        conn_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void on_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h, (void)suggested;
+    *buf = uv_buf_init((char *)read_scratch, sizeof read_scratch);
+}
+
+static void on_datagram(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
+                        const struct sockaddr *from, unsigned flags)
+{
+    (void)flags;
+    if (nread <= 0 || !from)
+        return;
+    const uint8_t *data = (const uint8_t *)buf->base;
+    struct conn *c = udp_session(udp->data, from, data, (size_t)nread);
+    if (!c)
+        return;
+    if (!ovpn_read(c, data, (size_t)nread)) {
+        conn_destroy(c);
+        return;
+    }
+    uv_timer_again(&c->idle);
+    c->arrival = true;
+    pump(c);
+}
+
+static int start_udp(struct server *srv)
+{
+    struct sockaddr_storage sa = srv->opt.addrs[0];
+    set_port(&sa, (int)srv->opt.port);
+    int len = sizeof sa;
+    int r = uv_udp_init(&srv->loop, &srv->udp);
+    if (r != 0)
+        return r;
+    srv->udp_open = true;
+    srv->udp.data = srv;
+    r = uv_udp_bind(&srv->udp, (const struct sockaddr *)&sa, 0);
+    if (r == 0)
+        r = uv_udp_getsockname(&srv->udp, (struct sockaddr *)&sa, &len);
+    if (r == 0)
+        r = uv_udp_recv_start(&srv->udp, on_udp_alloc, on_datagram);
+    if (r != 0) {
+        fprintf(stderr, "vulnserver: udp: %s\n", uv_strerror(r));
+        uv_close((uv_handle_t *)&srv->udp, NULL);
+        srv->udp_open = false;
+        return r;
+    }
+    printf("listening on %d\n",
+           ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+                                          : ((struct sockaddr_in *)&sa)->sin_port));
+    fflush(stdout);
+    return 0;
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: vulnserver --port N --cert FILE.pem --mode vulnerable|patched|noheartbeat\n"
           "         [--addr 127.0.0.1|::1]... [--addr-range 127.0.1.0-127.0.4.255]...\n"
           "         [--wbuf BYTES (4096)] [--style sserver|nginx]\n"
           "         [--min-version ssl3|tls1.0|tls1.1|tls1.2 (ssl3)] [--max-version V (tls1.2)]\n"
-          "         [--delay-ms N (0)] [--no-heartbeat-ext]\n"
+          "         [--delay-ms N (0)] [--no-heartbeat-ext] [--starttls PROTO [--refuse-tls]]\n"
+          "         [--openvpn tcp|udp]\n"
           "--addr and --addr-range (inclusive, IPv4) may be repeated: one listening socket per\n"
           "address, all on the same port (--port 0: one port free on all of them, printed\n"
-          "once as \"listening on PORT\"). Default: 127.0.0.1.\n",
+          "once as \"listening on PORT\"). Default: 127.0.0.1.\n"
+          "--starttls: the server side of a dialogue before TLS (smtp, imap, pop3, ftp, xmpp,\n"
+          "ldap, postgres, mysql, ...); --refuse-tls ends it with the protocol's refusal.\n",
           out);
 }
 
@@ -985,6 +1242,12 @@ static bool parse_option(struct options *o, int opt, const char *arg)
     case 'w': return hc_parse_uint(arg, 0, 1 << 20, &n) && n >= 512 && ((o->wbuf = n), true);
     case 'd': return hc_parse_uint(arg, 0, 3600000, &n) && ((o->delay_ms = n), true);
     case 'n': o->heartbeat_ext = false; return true;
+    case 'S': return (o->starttls = proto_find(arg)) != NULL;
+    case 'R': o->refuse_tls = true; return true;
+    case 'o':
+        o->openvpn = true;
+        o->openvpn_framing = strcmp(arg, "udp") == 0 ? OVPN_UDP : OVPN_TCP;
+        return strcmp(arg, "tcp") == 0 || strcmp(arg, "udp") == 0;
     case 'i': return tls_version_parse(arg, &o->min_version);
     case 'x': return tls_version_parse(arg, &o->max_version);
     case 'm':
@@ -1022,6 +1285,9 @@ static bool parse_args(int argc, char **argv, struct options *o)
                                              {"max-version", required_argument, NULL, 'x'},
                                              {"delay-ms", required_argument, NULL, 'd'},
                                              {"no-heartbeat-ext", no_argument, NULL, 'n'},
+                                             {"starttls", required_argument, NULL, 'S'},
+                                             {"refuse-tls", no_argument, NULL, 'R'},
+                                             {"openvpn", required_argument, NULL, 'o'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     *o = (struct options){.wbuf = 4096,
@@ -1075,7 +1341,8 @@ int main(int argc, char **argv)
     srv.sigterm.data = srv.sigint.data = &srv;
     uv_signal_start(&srv.sigterm, on_signal, SIGTERM);
     uv_signal_start(&srv.sigint, on_signal, SIGINT);
-    int r = start_listening(&srv);
+    bool udp = srv.opt.openvpn && srv.opt.openvpn_framing == OVPN_UDP;
+    int r = udp ? start_udp(&srv) : start_listening(&srv);
     if (r != 0) {
         uv_close((uv_handle_t *)&srv.sigterm, NULL);
         uv_close((uv_handle_t *)&srv.sigint, NULL);

@@ -215,6 +215,44 @@ static void test_scan_own_silent_port(void **state)
     captured_output_free(&r);
 }
 
+/* --udp: every target over DTLS. Our TCP port has no UDP socket: the kernel's ICMP port
+ * unreachable makes it unreachable at once. */
+static void test_scan_udp(void **state)
+{
+    (void)state;
+    char *argv[] = {"heartcheck", "scan", "--json", "--udp", "-t", "2", own_target, NULL};
+    struct captured_output r = run_cli(7, argv);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "\"transport\":\"dtls\""));
+    assert_non_null(strstr(r.out, "\"verdict\":\"unreachable\""));
+    assert_non_null(strstr(r.out, "refused"));
+    captured_output_free(&r);
+    USAGE_ERROR("scan", "-t", "0.3", "dtls://");
+    char *help[] = {"heartcheck", "scan", "--help", NULL};
+    r = run_cli(3, help);
+    assert_non_null(strstr(r.out, "--udp"));
+    assert_non_null(strstr(r.out, "dtls://"));
+    captured_output_free(&r);
+}
+
+/* --openvpn: OpenVPN's port for addresses without one, and the transport reaches the probe
+ * through the engine: our silent listener never answers the hard reset. */
+static void test_openvpn(void **state)
+{
+    (void)state;
+    char *dry[] = {"heartcheck", "scan",          "--openvpn", "--dry-run",
+                   "127.0.0.1",  "127.0.0.2:555", NULL};
+    expect_stdout(6, dry, "127.0.0.1:1194\n127.0.0.2:555\n");
+    char *argv[] = {"heartcheck", "scan", "--openvpn", "--json", "-t", "0.3", own_target, NULL};
+    struct captured_output r = run_cli(7, argv);
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.out, "\"transport\":\"openvpn-tcp\""));
+    assert_non_null(strstr(r.out, "no answer to an OpenVPN hard reset"));
+    captured_output_free(&r);
+    char *help[] = {"heartcheck", "scan", "--help", NULL};
+    expect_stdout(3, help, "--openvpn-udp");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +264,8 @@ int main(void)
         cmocka_unit_test(test_bad_targets),
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_scan_own_silent_port),
+        cmocka_unit_test(test_scan_udp),
+        cmocka_unit_test(test_openvpn),
     };
     return cmocka_run_group_tests(tests, open_listener, close_listener);
 }

@@ -3,7 +3,9 @@
 #include "unit.h"
 
 #include "engine/engine.h"
+#include "ovpn/ovpn.h"
 #include "support/scripted_server.h"
+#include "support/vectors.h"
 #include "tls/tls.h"
 
 #include <arpa/inet.h>
@@ -52,6 +54,8 @@ struct outcome {
     char sni[256];
     bool resolve_failed;
     uint32_t elapsed_ms;
+    unsigned tries;
+    enum probe_transport transport;
     struct probe_result result; /* leak pointer cleared: it dies with the callback */
 };
 
@@ -87,6 +91,8 @@ static void on_result(void *ctx, const struct engine_outcome *o)
     snprintf(c->sni, sizeof c->sni, "%s", o->sni ? o->sni : "");
     c->resolve_failed = o->resolve_failed;
     c->elapsed_ms = o->elapsed_ms;
+    c->tries = o->tries;
+    c->transport = o->transport;
     c->result = *o->result;
     c->result.leak = NULL;
     assert_true(o->result->reason[0] != '\0');
@@ -817,6 +823,214 @@ static void test_many_targets_no_growth(void **state)
     assert_true(took < 10000);
 }
 
+/* ---- datagram transports ---- */
+
+/* A UDP socket on 127.0.0.1 that keeps the first datagram it gets and answers it once with
+ * reply (NULL: never answers). */
+struct udp_peer {
+    int fd;
+    uint16_t port;
+    const char *reply;
+    uint8_t got[2048];
+    ssize_t got_len;
+    pthread_t thread;
+};
+
+static void *udp_peer_main(void *arg)
+{
+    struct udp_peer *u = arg;
+    struct sockaddr_in from;
+    socklen_t len = sizeof from;
+    u->got_len = recvfrom(u->fd, u->got, sizeof u->got, 0, (struct sockaddr *)&from, &len);
+    if (u->got_len > 0 && u->reply)
+        (void)sendto(u->fd, u->reply, strlen(u->reply), 0, (struct sockaddr *)&from, len);
+    return NULL;
+}
+
+static void udp_peer_start(struct udp_peer *u, const char *reply)
+{
+    memset(u, 0, sizeof *u);
+    u->reply = reply;
+    u->fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    struct timeval tv = {.tv_sec = 5};
+    assert_int_equal(setsockopt(u->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    assert_int_equal(bind(u->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(u->fd, (struct sockaddr *)&a, &len), 0);
+    u->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&u->thread, NULL, udp_peer_main, u), 0);
+}
+
+static void udp_peer_stop(struct udp_peer *u)
+{
+    shutdown(u->fd, SHUT_RDWR); /* wakes a recvfrom still waiting */
+    pthread_join(u->thread, NULL);
+    close(u->fd);
+}
+
+/* One datagram out (a DTLS ClientHello), each datagram in handed to the probe. */
+static void test_udp_datagrams(void **state)
+{
+    (void)state;
+    struct udp_peer u;
+    udp_peer_start(&u, "not DTLS");
+    struct engine_config cfg = default_config();
+    struct run r = {0};
+    add_target(&r, "dtls://127.0.0.1", u.port);
+    r.targets[0].transport = PROBE_DTLS;
+    run_engine(&cfg, &r);
+    udp_peer_stop(&u);
+    assert_true(u.got_len > DTLS_RECORD_HEADER_LEN);
+    assert_int_equal(u.got[0], TLS_CT_HANDSHAKE);
+    assert_int_equal(u.got[1], 0xfe);
+    assert_int_equal(u.got[DTLS_RECORD_HEADER_LEN], TLS_HS_CLIENT_HELLO);
+    assert_int_equal(r.out[0].transport, PROBE_DTLS);
+    assert_int_equal(r.out[0].result.verdict, PROBE_NOT_TLS);
+    assert_non_null(strstr(r.out[0].result.reason, "not DTLS"));
+}
+
+/* ICMP port unreachable comes back as a refusal on the connected socket, at once. */
+static void test_udp_refused(void **state)
+{
+    (void)state;
+    struct udp_peer u;
+    udp_peer_start(&u, NULL);
+    uint16_t closed = u.port;
+    udp_peer_stop(&u);
+    struct engine_config cfg = default_config();
+    cfg.transport = PROBE_DTLS; /* --udp */
+    struct run r = {0};
+    add_target(&r, "closed", closed);
+    run_engine(&cfg, &r);
+    assert_int_equal(r.out[0].transport, PROBE_DTLS);
+    assert_int_equal(r.out[0].result.verdict, PROBE_UNREACHABLE);
+    assert_non_null(strstr(r.out[0].result.reason, "refused"));
+    assert_true(r.out[0].elapsed_ms < 1000);
+    assert_int_equal(r.out[0].tries, 1); /* an answer: never retried */
+}
+
+/* No datagram back at all: unreachable, and --retries tries again. */
+static void test_udp_silent_retried(void **state)
+{
+    (void)state;
+    struct udp_peer u;
+    udp_peer_start(&u, NULL);
+    struct engine_config cfg = default_config();
+    cfg.transport = PROBE_DTLS;
+    cfg.timeout_ms = 300;
+    cfg.retries = 1;
+    struct run r = {0};
+    add_target(&r, "silent", u.port);
+    run_engine(&cfg, &r);
+    udp_peer_stop(&u);
+    assert_int_equal(r.out[0].result.verdict, PROBE_UNREACHABLE);
+    assert_non_null(strstr(r.out[0].result.reason, "no DTLS answer"));
+    assert_int_equal(r.out[0].tries, 2);
+    assert_true(r.out[0].elapsed_ms >= 590);
+}
+
+/* ---- OpenVPN over TCP: the transport reaches the probe, a window leaves at once ---- */
+
+/* An OpenVPN server on one connection: answers the reset, sends OpenSSL 1.0.1f's flight,
+ * then acknowledges nothing and counts the control packets of the probe's heartbeat. */
+struct ovpn_server {
+    int listener;
+    uint16_t port;
+    pthread_t thread;
+    bool got_hello;
+    unsigned heartbeat_packets;
+};
+
+struct ovpn_server_io {
+    struct ovpn_server *srv;
+    size_t tls_seen;
+};
+
+static void ovpn_server_tls(void *ctx, const uint8_t *data, size_t len)
+{
+    struct ovpn_server_io *io = ctx;
+    (void)data;
+    if (io->tls_seen == 0)
+        io->srv->got_hello = true;
+    else if (io->srv->got_hello)
+        io->srv->heartbeat_packets++; /* each control packet is one delivery */
+    io->tls_seen += len;
+}
+
+static void ovpn_server_write(struct ovpn *ch, int fd)
+{
+    const uint8_t *out;
+    size_t n;
+    for (ovpn_take_output(ch, 0, &out, &n); n; ovpn_take_output(ch, 0, &out, &n))
+        assert_int_equal(send(fd, out, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+static void *ovpn_server_main(void *arg)
+{
+    struct ovpn_server *srv = arg;
+    struct pollfd pl = {.fd = srv->listener, .events = POLLIN};
+    if (poll(&pl, 1, 2000) != 1)
+        return NULL;
+    int fd = accept(srv->listener, NULL, NULL);
+    struct ovpn_config cfg = {.role = OVPN_SERVER, .framing = OVPN_TCP};
+    struct ovpn *ch;
+    if (fd < 0 || !hc_ok(ovpn_new(&cfg, &ch)))
+        return NULL;
+    struct ovpn_server_io io = {.srv = srv};
+    bool flight_sent = false;
+    /* Bounded: 2 s in all, 50 ms without bytes ends it once the heartbeat has begun. */
+    for (int i = 0; i < 40; i++) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 50) != 1) {
+            if (srv->heartbeat_packets)
+                break;
+            continue;
+        }
+        uint8_t buf[16384];
+        ssize_t got = recv(fd, buf, sizeof buf, 0);
+        if (got <= 0 || !hc_ok(ovpn_on_data(ch, buf, (size_t)got, ovpn_server_tls, &io)))
+            break;
+        if (srv->got_hello && !flight_sent) {
+            flight_sent = true;
+            assert_success(ovpn_send(ch, flight_openssl101f, sizeof flight_openssl101f));
+        }
+        if (!srv->heartbeat_packets)
+            ovpn_server_write(ch, fd); /* the heartbeat's packets go unacknowledged */
+    }
+    ovpn_free(ch);
+    close(fd);
+    return NULL;
+}
+
+static void test_openvpn_window_at_once(void **state)
+{
+    (void)state;
+    struct ovpn_server srv = {0};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    srv.listener = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(srv.listener >= 0);
+    assert_int_equal(bind(srv.listener, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(srv.listener, 1), 0);
+    assert_int_equal(getsockname(srv.listener, (struct sockaddr *)&a, &len), 0);
+    assert_int_equal(pthread_create(&srv.thread, NULL, ovpn_server_main, &srv), 0);
+    struct engine_config cfg = default_config();
+    cfg.transport = PROBE_OPENVPN_TCP;
+    cfg.timeout_ms = 1000;
+    struct run r = {0};
+    add_target(&r, "openvpn", ntohs(a.sin_port));
+    run_engine(&cfg, &r);
+    pthread_join(srv.thread, NULL);
+    close(srv.listener);
+    assert_int_equal(r.out[0].transport, PROBE_OPENVPN_TCP);
+    assert_true(r.out[0].result.evidence.server_hello); /* TLS went through the channel */
+    assert_true(srv.got_hello);
+    /* The flight's packets came in one event, the first window of the heartbeat left at once,
+     * and no more without acknowledgements. */
+    assert_int_equal(srv.heartbeat_packets, OVPN_SEND_WINDOW);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -841,6 +1055,10 @@ int main(void)
         cmocka_unit_test(test_interrupt_stops_retries),
         cmocka_unit_test(test_concurrency_fits_fd_limit),
         cmocka_unit_test(test_many_targets_no_growth),
+        cmocka_unit_test(test_udp_datagrams),
+        cmocka_unit_test(test_udp_refused),
+        cmocka_unit_test(test_udp_silent_retried),
+        cmocka_unit_test(test_openvpn_window_at_once),
     };
     return cmocka_run_group_tests(tests, scripted_server_make_cert, scripted_server_free_cert);
 }

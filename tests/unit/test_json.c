@@ -15,7 +15,9 @@ static const char *const schema_keys[] = {
     "host",
     "ip",
     "port",
+    "transport",
     "sni",
+    "starttls",
     "verdict",
     "reason",
     "leaked_bytes",
@@ -115,6 +117,7 @@ static void test_vulnerable_every_key(void **state)
     assert_string_equal(str(o, "host"), "example.com");
     assert_string_equal(str(o, "ip"), "192.0.2.7");
     assert_int_equal(num(o, "port"), 8443);
+    assert_string_equal(str(o, "transport"), "tcp");
     assert_string_equal(str(o, "sni"), "example.com");
     assert_string_equal(str(o, "verdict"), "vulnerable");
     assert_string_equal(str(o, "reason"), "answered a heartbeat");
@@ -166,6 +169,23 @@ static void test_cert(void **state)
 }
 
 /* Without a ServerHello, alert or certificate, those keys are there and null. */
+/* The dialogue that led to TLS is named; a refusal in it is not_tls in the server's words. */
+static void test_starttls(void **state)
+{
+    (void)state;
+    struct probe_result r;
+    memset(&r, 0, sizeof r);
+    r.verdict = PROBE_NOT_TLS;
+    r.evidence.prelude = "smtp";
+    snprintf(r.reason, sizeof r.reason, "smtp: the server does not start TLS: \"454 4.7.0\"");
+    struct finding f = make_finding(&r);
+    json_t *o = render_object(&f);
+    assert_string_equal(str(o, "starttls"), "smtp");
+    assert_string_equal(str(o, "verdict"), "not_tls");
+    assert_string_equal(str(o, "reason"), "smtp: the server does not start TLS: \"454 4.7.0\"");
+    json_decref(o);
+}
+
 static void test_nothing_seen(void **state)
 {
     (void)state;
@@ -182,6 +202,7 @@ static void test_nothing_seen(void **state)
     assert_string_equal(str(o, "reason"), "connection refused");
     assert_true(json_is_null(json_object_get(o, "ip")));
     assert_true(json_is_null(json_object_get(o, "sni")));
+    assert_true(json_is_null(json_object_get(o, "starttls")));
     assert_true(json_is_null(json_object_get(o, "tls_version")));
     assert_true(json_is_null(json_object_get(o, "cipher")));
     assert_true(json_is_false(json_object_get(o, "heartbeat_extension")));
@@ -244,6 +265,26 @@ static void test_versions_and_ciphers(void **state)
     json_decref(o);
 }
 
+/* Over DTLS the result names the transport and the DTLS version. */
+static void test_dtls(void **state)
+{
+    (void)state;
+    static const struct {
+        uint16_t version;
+        const char *name;
+    } versions[] = {{DTLS_VERSION_10, "DTLSv1.0"}, {DTLS_VERSION_12, "DTLSv1.2"}};
+    for (size_t i = 0; i < HC_ARRAY_LEN(versions); i++) {
+        struct probe_result r = tls12_result(PROBE_VULNERABLE, "x");
+        r.evidence.tls_version = versions[i].version;
+        struct finding f = make_finding(&r);
+        f.transport = PROBE_DTLS;
+        json_t *o = render_object(&f);
+        assert_string_equal(str(o, "transport"), "dtls");
+        assert_string_equal(str(o, "tls_version"), versions[i].name);
+        json_decref(o);
+    }
+}
+
 static void test_alerts(void **state)
 {
     (void)state;
@@ -265,6 +306,27 @@ static void test_alerts(void **state)
     assert_int_equal(num(a, "description"), 199);
     assert_true(json_is_null(json_object_get(a, "name")));
     json_decref(o);
+}
+
+/* The transport is named for every kind: OpenVPN results must not read as plain TLS. */
+static void test_transports(void **state)
+{
+    (void)state;
+    static const struct {
+        enum probe_transport transport;
+        const char *name;
+    } transports[] = {{PROBE_TCP, "tcp"},
+                      {PROBE_DTLS, "dtls"},
+                      {PROBE_OPENVPN_TCP, "openvpn-tcp"},
+                      {PROBE_OPENVPN_UDP, "openvpn-udp"}};
+    for (size_t i = 0; i < HC_ARRAY_LEN(transports); i++) {
+        struct probe_result r = tls12_result(PROBE_VULNERABLE, "answered");
+        struct finding f = make_finding(&r);
+        f.transport = transports[i].transport;
+        json_t *o = render_object(&f);
+        assert_string_equal(str(o, "transport"), transports[i].name);
+        json_decref(o);
+    }
 }
 
 static void test_over_read_probe(void **state)
@@ -385,9 +447,12 @@ int main(void)
         cmocka_unit_test(test_vulnerable_every_key),
         cmocka_unit_test(test_cert),
         cmocka_unit_test(test_nothing_seen),
+        cmocka_unit_test(test_starttls),
         cmocka_unit_test(test_every_verdict),
         cmocka_unit_test(test_versions_and_ciphers),
+        cmocka_unit_test(test_dtls),
         cmocka_unit_test(test_alerts),
+        cmocka_unit_test(test_transports),
         cmocka_unit_test(test_over_read_probe),
         cmocka_unit_test(test_hostile_strings),
         cmocka_unit_test(test_long_utf8),

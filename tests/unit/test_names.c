@@ -76,7 +76,9 @@ static void test_version_names(void **state)
     assert_null(tls_version_name(0x0304));
     assert_null(tls_version_name(0x0200));
     assert_null(tls_version_name(0x0000));
-    assert_null(tls_version_name(0xfeff)); /* DTLS 1.0 */
+    assert_string_equal(tls_version_name(DTLS_VERSION_10), "DTLSv1.0");
+    assert_string_equal(tls_version_name(DTLS_VERSION_12), "DTLSv1.2");
+    assert_null(tls_version_name(0xfefe)); /* DTLS 1.1 never existed */
 }
 
 static void test_alert_names(void **state)

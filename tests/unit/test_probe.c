@@ -3,8 +3,10 @@
  * split at every offset. */
 #include "unit.h"
 
+#include "ovpn/ovpn.h"
 #include "probe/kit.h"
 #include "probe/probe.h"
+#include "proto/proto.h"
 #include "support/vectors.h"
 
 #include <stdlib.h>
@@ -270,6 +272,26 @@ static void patched_closes(void **state) /* OpenSSL 1.0.1g s_server */
     probe_on_closed(p, T0 + 20, true);
     done(p, PROBE_PATCHED);
     probe_free(p);
+}
+
+/* Dovecot on OpenSSL 3, GnuTLS servers: no heartbeat extension in a TLS 1.2 ServerHello, and
+ * the connection closed (or silent) instead of an alert: no heartbeat support, not a patch. */
+static void no_extension_then_close_or_silence(void **state)
+{
+    (void)state;
+    for (int silent = 0; silent < 2; silent++) {
+        struct probe *p = connected(kit0, NULL);
+        feed(p, flight_openssl30, sizeof flight_openssl30);
+        expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+        if (silent)
+            probe_on_tick(p, T0 + TIMEOUT);
+        else
+            probe_on_closed(p, T0 + 20, false);
+        const struct probe_result *r = done(p, PROBE_NOT_VULNERABLE);
+        assert_non_null(strstr(r->reason, "no heartbeat extension in the TLSv1.2 ServerHello"));
+        assert_false(r->evidence.heartbeat_extension);
+        probe_free(p);
+    }
 }
 
 static void patched_followup_answered(void **state) /* nginx on 1.0.1g */
@@ -634,6 +656,455 @@ static void data_after_done_is_ignored(void **state)
     probe_free(p);
 }
 
+/* ---- preludes: the dialogue before TLS, run again on every connection ---- */
+
+static struct probe *new_prelude_probe(const struct prelude_desc *d)
+{
+    struct probe_config cfg = {.kit = kit0,
+                               .prelude = d,
+                               .prelude_domain = "example.com",
+                               .timeout_ms = TIMEOUT,
+                               .followup_ms = 100,
+                               .max_version = TLS_VERSION_TLS12};
+    struct probe *p = NULL;
+    assert_success(probe_new(&cfg, T0, &p));
+    return p;
+}
+
+/* Runs the probe's client side of d against the module's server side, in memory, until the
+ * server starts TLS; returns the first TLS bytes the probe sent (its ClientHello record). */
+static size_t talk_until_tls(struct probe *p, const struct prelude_desc *d, bool byte_by_byte,
+                             uint8_t *hello, size_t cap)
+{
+    struct prelude *srv = NULL;
+    struct prelude_params params = {0};
+    assert_success(prelude_new(d, PRELUDE_SERVER, &params, &srv));
+    probe_on_connected(p, T0);
+    size_t hello_len = 0;
+    for (int round = 0; round < 32 && hello_len == 0; round++) {
+        const uint8_t *o;
+        size_t n;
+        prelude_take_output(srv, &o, &n);
+        for (size_t i = 0; i < n;) {
+            size_t step = byte_by_byte ? 1 : n;
+            feed(p, o + i, step);
+            i += step;
+        }
+        assert_int_equal(probe_state(p), PROBE_RUNNING);
+        probe_take_output(p, &o, &n);
+        if (prelude_status(srv) == PRELUDE_READY) {
+            assert_true(n > 0 && n <= cap); /* the go-ahead came: TLS from the probe */
+            memcpy(hello, o, n);
+            hello_len = n;
+        } else if (n > 0) {
+            size_t used = prelude_on_data(srv, o, n);
+            if (prelude_status(srv) == PRELUDE_READY && used < n) {
+                /* MySQL: the ClientHello rides behind the SSL request */
+                memcpy(hello, o + used, n - used);
+                hello_len = n - used;
+            }
+        }
+        assert_int_not_equal(prelude_status(srv), PRELUDE_FAILED);
+    }
+    prelude_free(srv);
+    return hello_len;
+}
+
+static void check_client_hello(const uint8_t *hello, size_t n)
+{
+    struct wire_reader r = wire_reader_init(hello, n), body;
+    struct tls_record_header h;
+    assert_success(tls_record_next(&r, &h, &body));
+    assert_int_equal(h.type, TLS_CT_HANDSHAKE);
+    assert_int_equal(wire_remaining(&r), 0);
+    assert_int_equal(wire_peek(&body)[0], TLS_HS_CLIENT_HELLO);
+}
+
+static void prelude_then_vulnerable(bool byte_by_byte)
+{
+    static uint8_t answer[MSG_MAX + 64];
+    size_t count;
+    const struct prelude_desc *const *all = proto_all(&count);
+    assert_true(count >= 13);
+    for (size_t i = 0; i < count; i++) {
+        struct probe *p = new_prelude_probe(all[i]);
+        uint8_t hello[2048];
+        size_t n = talk_until_tls(p, all[i], byte_by_byte, hello, sizeof hello);
+        if (n == 0)
+            fail_msg("%s: the dialogue never reached TLS", all[i]->name);
+        check_client_hello(hello, n);
+        feed(p, flight_openssl101f, sizeof flight_openssl101f);
+        expect_heartbeat_out(p, KIT_PROBE, TLS_VERSION_TLS12, PROBE_PAYLOAD);
+        feed(p, answer, echo_of_probe(answer, sizeof answer));
+        const struct probe_result *r = done(p, PROBE_VULNERABLE);
+        assert_string_equal(r->evidence.prelude, all[i]->name);
+        probe_free(p);
+    }
+}
+
+static void prelude_every_protocol_then_vulnerable(void **state)
+{
+    (void)state;
+    prelude_then_vulnerable(false);
+}
+
+static void prelude_byte_by_byte_then_vulnerable(void **state)
+{
+    (void)state;
+    prelude_then_vulnerable(true);
+}
+
+/* A service that will not start TLS is not_tls, in its own words. */
+static void prelude_refused_is_not_tls(void **state)
+{
+    (void)state;
+    size_t count;
+    const struct prelude_desc *const *all = proto_all(&count);
+    for (size_t i = 0; i < count; i++) {
+        struct probe *p = new_prelude_probe(all[i]);
+        struct prelude *srv = NULL;
+        struct prelude_params params = {.refuse = true};
+        assert_success(prelude_new(all[i], PRELUDE_SERVER, &params, &srv));
+        probe_on_connected(p, T0);
+        for (int round = 0; round < 32 && probe_state(p) == PROBE_RUNNING; round++) {
+            const uint8_t *o;
+            size_t n;
+            prelude_take_output(srv, &o, &n);
+            feed(p, o, n);
+            if (prelude_status(srv) != PRELUDE_WANT_READ && probe_state(p) == PROBE_RUNNING)
+                probe_on_closed(p, T0 + 20, false); /* the server hangs up after refusing */
+            probe_take_output(p, &o, &n);
+            if (n > 0 && prelude_status(srv) == PRELUDE_WANT_READ)
+                (void)prelude_on_data(srv, o, n);
+        }
+        const struct probe_result *r = done(p, PROBE_NOT_TLS);
+        if (strncmp(r->reason, all[i]->name, strlen(all[i]->name)) != 0)
+            fail_msg("%s: reason \"%s\"", all[i]->name, r->reason);
+        assert_string_equal(r->evidence.prelude, all[i]->name);
+        assert_int_equal(r->evidence.claimed_length, 0); /* no heartbeat was sent */
+        prelude_free(srv);
+        probe_free(p);
+    }
+}
+
+static void prelude_silence_and_close(void **state)
+{
+    (void)state;
+    const struct prelude_desc *smtp = proto_find("smtp");
+    assert_non_null(smtp);
+    struct probe *p = new_prelude_probe(smtp);
+    probe_on_connected(p, T0);
+    probe_on_tick(p, T0 + TIMEOUT);
+    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, "no smtp greeting"));
+    probe_free(p);
+
+    p = new_prelude_probe(smtp);
+    probe_on_connected(p, T0);
+    static const char greeting[] = "220 mail.example.com ESMTP Postfix (Debian/GNU)\r\n";
+    feed(p, (const uint8_t *)greeting, strlen(greeting));
+    probe_on_closed(p, T0 + 20, true);
+    r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, "during the smtp dialogue"));
+    probe_free(p);
+}
+
+/* The version fallback reconnects: the dialogue starts again from the greeting. */
+static void prelude_runs_again_after_fallback(void **state)
+{
+    (void)state;
+    const struct prelude_desc *pop3 = proto_find("pop3");
+    assert_non_null(pop3);
+    struct probe *p = new_prelude_probe(pop3);
+    uint8_t hello[2048];
+    assert_true(talk_until_tls(p, pop3, false, hello, sizeof hello) > 0);
+    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46};
+    feed(p, alert, sizeof alert); /* protocol_version: try TLS 1.1 */
+    assert_int_equal(probe_state(p), PROBE_WANT_CONNECT);
+    size_t n = talk_until_tls(p, pop3, false, hello, sizeof hello);
+    assert_true(n > 0);
+    check_client_hello(hello, n);
+    assert_int_equal(probe_result(p)->evidence.attempts, 2);
+    probe_free(p);
+}
+
+/* ---- OpenVPN: the same TLS inside the control channel (src/ovpn) ---- */
+
+/* An OpenVPN server without tls-auth: a server-role channel that the test speaks TLS through. */
+struct ovpn_peer {
+    struct ovpn *ch;
+    bool tcp;
+    bool deaf;                /* drops everything from the probe: a tls-auth server */
+    uint8_t tls[2 * MSG_MAX]; /* the TLS bytes the probe sent */
+    size_t tls_len;
+    unsigned datagrams; /* probe outputs seen */
+};
+
+static void peer_collect(void *ctx, const uint8_t *data, size_t len)
+{
+    struct ovpn_peer *peer = ctx;
+    assert_true(peer->tls_len + len <= sizeof peer->tls);
+    memcpy(peer->tls + peer->tls_len, data, len);
+    peer->tls_len += len;
+}
+
+static struct ovpn_peer *ovpn_peer_new(bool tcp)
+{
+    struct ovpn_peer *peer = calloc(1, sizeof *peer);
+    assert_non_null(peer);
+    struct ovpn_config cfg = {.role = OVPN_SERVER,
+                              .framing = tcp ? OVPN_TCP : OVPN_UDP,
+                              .session_id = {0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58}};
+    assert_success(ovpn_new(&cfg, &peer->ch));
+    peer->tcp = tcp;
+    return peer;
+}
+
+static void ovpn_peer_free(struct ovpn_peer *peer)
+{
+    ovpn_free(peer->ch);
+    free(peer);
+}
+
+/* Moves packets both ways until both sides are quiet; the server's reach the probe in pieces
+ * of piece bytes over TCP (0: whole). */
+static void ovpn_move(struct probe *p, struct ovpn_peer *peer, uint64_t now, size_t piece)
+{
+    for (int round = 0; round < 200 && probe_state(p) == PROBE_RUNNING; round++) {
+        bool moved = false;
+        const uint8_t *out;
+        size_t n;
+        for (probe_take_output(p, &out, &n); n; probe_take_output(p, &out, &n)) {
+            moved = true;
+            peer->datagrams++;
+            if (!peer->deaf)
+                assert_success(ovpn_on_data(peer->ch, out, n, peer_collect, peer));
+        }
+        for (ovpn_take_output(peer->ch, now, &out, &n); n && probe_state(p) == PROBE_RUNNING;
+             ovpn_take_output(peer->ch, now, &out, &n)) {
+            moved = true;
+            size_t step = piece && peer->tcp ? piece : n;
+            for (size_t at = 0; at < n; at += step)
+                probe_on_data(p, now, out + at, n - at < step ? n - at : step);
+        }
+        if (!moved)
+            return;
+    }
+}
+
+static struct probe *new_ovpn_probe(enum probe_transport t)
+{
+    struct probe_config cfg = {.transport = t,
+                               .kit = kit0,
+                               .timeout_ms = TIMEOUT,
+                               .followup_ms = 100,
+                               .max_version = TLS_VERSION_TLS12};
+    struct probe *p = NULL;
+    assert_success(probe_new(&cfg, T0, &p));
+    probe_on_connected(p, T0);
+    return p;
+}
+
+/* Connected, the hello exchanged, the server's flight sent: the probe's heartbeat arrived. */
+static void ovpn_until_probe(struct probe *p, struct ovpn_peer *peer, size_t piece)
+{
+    ovpn_move(p, peer, T0, piece);
+    assert_true(ovpn_established(peer->ch));
+    struct wire_reader r = wire_reader_init(peer->tls, peer->tls_len), body;
+    struct tls_record_header h;
+    assert_success(tls_record_next(&r, &h, &body));
+    assert_int_equal(h.type, TLS_CT_HANDSHAKE); /* the ClientHello */
+    assert_int_equal(wire_peek(&body)[0], TLS_HS_CLIENT_HELLO);
+    peer->tls_len = 0;
+    assert_success(ovpn_send(peer->ch, flight_openssl101f, sizeof flight_openssl101f));
+    ovpn_move(p, peer, T0 + 10, piece);
+    /* 16389 bytes in 14 control packets, a window at a time: all arrived, one record. */
+    assert_int_equal(peer->tls_len,
+                     TLS_RECORD_HEADER_LEN + TLS_HEARTBEAT_HEADER_LEN + PROBE_PAYLOAD);
+    assert_int_equal(peer->tls[0], TLS_CT_HEARTBEAT);
+    peer->tls_len = 0;
+}
+
+static void openvpn_vulnerable(enum probe_transport t, size_t piece)
+{
+    static uint8_t answer[MSG_MAX + 64];
+    struct ovpn_peer *peer = ovpn_peer_new(t == PROBE_OPENVPN_TCP);
+    struct probe *p = new_ovpn_probe(t);
+    ovpn_until_probe(p, peer, piece);
+    assert_success(ovpn_send(peer->ch, answer, echo_of_probe(answer, sizeof answer)));
+    ovpn_move(p, peer, T0 + 20, piece);
+    check_vulnerable_101f(p);
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+static void openvpn_tcp_vulnerable(void **state)
+{
+    (void)state;
+    openvpn_vulnerable(PROBE_OPENVPN_TCP, 0);
+}
+
+static void openvpn_tcp_byte_by_byte(void **state)
+{
+    (void)state;
+    openvpn_vulnerable(PROBE_OPENVPN_TCP, 1);
+    openvpn_vulnerable(PROBE_OPENVPN_TCP, 1000); /* packets split and joined */
+}
+
+static void openvpn_udp_vulnerable(void **state)
+{
+    (void)state;
+    openvpn_vulnerable(PROBE_OPENVPN_UDP, 0);
+}
+
+/* The first packet is the hard reset, and nothing else goes before the server's answer. */
+static void openvpn_reset_first(void **state)
+{
+    (void)state;
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_UDP);
+    const uint8_t *out;
+    size_t n;
+    probe_take_output(p, &out, &n);
+    assert_int_equal(n, 1 + OVPN_SESSION_ID_LEN + 1 + 4);
+    assert_int_equal(out[0], OVPN_P_CONTROL_HARD_RESET_CLIENT_V2 << OVPN_OPCODE_SHIFT);
+    probe_take_output(p, &out, &n);
+    assert_int_equal(n, 0);
+    /* Over UDP it goes again on the timer. */
+    assert_int_equal(probe_wakeup_at(p), T0 + OVPN_RETRANSMIT_MS);
+    probe_on_tick(p, T0 + OVPN_RETRANSMIT_MS);
+    probe_take_output(p, &out, &n);
+    assert_int_equal(n, 1 + OVPN_SESSION_ID_LEN + 1 + 4);
+    assert_int_equal(out[0], OVPN_P_CONTROL_HARD_RESET_CLIENT_V2 << OVPN_OPCODE_SHIFT);
+    assert_int_equal(probe_state(p), PROBE_RUNNING);
+    probe_free(p);
+}
+
+static void openvpn_patched(void **state)
+{
+    (void)state;
+    static uint8_t answer[MSG_MAX + 64];
+    struct ovpn_peer *peer = ovpn_peer_new(true);
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    ovpn_until_probe(p, peer, 0);
+    probe_on_tick(p, T0 + 110); /* the follow-up: the probe was dropped silently */
+    ovpn_move(p, peer, T0 + 110, 0);
+    assert_int_equal(peer->tls[0], TLS_CT_HEARTBEAT);
+    size_t alen = response(answer, sizeof answer, TLS_VERSION_TLS12, KIT_FOLLOWUP,
+                           PROBE_FOLLOWUP_PAYLOAD, PROBE_FOLLOWUP_PAYLOAD, NULL, 0);
+    assert_success(ovpn_send(peer->ch, answer, alen));
+    ovpn_move(p, peer, T0 + 120, 0);
+    done(p, PROBE_PATCHED);
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+/* OpenVPN ends the session on a TLS error without sending the alert. */
+static void openvpn_session_ended(void **state)
+{
+    (void)state;
+    struct ovpn_peer *peer = ovpn_peer_new(true);
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    ovpn_until_probe(p, peer, 0);
+    probe_on_closed(p, T0 + 30, false);
+    const struct probe_result *r = done(p, PROBE_NOT_VULNERABLE);
+    assert_non_null(strstr(r->reason, "ended the session"));
+    assert_false(r->evidence.alert_seen);
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+/* Over UDP an ended session is silent: the follow-up is never acknowledged. */
+static void openvpn_udp_followup_unacknowledged(void **state)
+{
+    (void)state;
+    struct ovpn_peer *peer = ovpn_peer_new(false);
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_UDP);
+    ovpn_until_probe(p, peer, 0);
+    peer->deaf = true;
+    probe_on_tick(p, T0 + 110);
+    ovpn_move(p, peer, T0 + 110, 0);
+    assert_true(peer->datagrams > 0);
+    probe_on_tick(p, T0 + TIMEOUT);
+    const struct probe_result *r = done(p, PROBE_NOT_VULNERABLE);
+    assert_non_null(strstr(r->reason, "never acknowledged"));
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+static void openvpn_no_answer_to_reset(void **state)
+{
+    (void)state;
+    static const char *const words = "tls-auth or tls-crypt protects the control channel";
+    struct ovpn_peer *peer = ovpn_peer_new(true);
+    peer->deaf = true;
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    ovpn_move(p, peer, T0, 0);
+    probe_on_tick(p, T0 + TIMEOUT);
+    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, words));
+    probe_free(p);
+    /* A tls-auth server over TCP closes at once: the same, and no retry at other versions. */
+    p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    ovpn_move(p, peer, T0, 0);
+    probe_on_closed(p, T0 + 5, false);
+    r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, words));
+    assert_int_equal(r->evidence.attempts, 1);
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+static void openvpn_reply_not_openvpn(void **state)
+{
+    (void)state;
+    static const uint8_t http[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    const uint8_t *out;
+    size_t n;
+    probe_take_output(p, &out, &n);
+    probe_on_data(p, T0 + 5, http, sizeof http - 1);
+    const struct probe_result *r = done(p, PROBE_NOT_TLS);
+    assert_non_null(strstr(r->reason, "not OpenVPN: \"HTTP/1.1 400"));
+    probe_free(p);
+    /* A plain TLS server's alert is no OpenVPN packet either. */
+    p = new_ovpn_probe(PROBE_OPENVPN_TCP);
+    probe_take_output(p, &out, &n);
+    probe_on_data(p, T0 + 5, alert_early_heartbeat, sizeof alert_early_heartbeat);
+    done(p, PROBE_NOT_TLS);
+    probe_free(p);
+}
+
+/* Broken packets after the session opened end the probe, without a crash or a verdict. */
+static void openvpn_bad_packet_after_reset(void **state)
+{
+    (void)state;
+    struct ovpn_peer *peer = ovpn_peer_new(false);
+    struct probe *p = new_ovpn_probe(PROBE_OPENVPN_UDP);
+    ovpn_move(p, peer, T0, 0);
+    static const uint8_t bad_ack[] = {
+        OVPN_P_ACK_V1 << 3, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 200};
+    probe_on_data(p, T0 + 5, bad_ack, sizeof bad_ack);
+    const struct probe_result *r = done(p, PROBE_INCONCLUSIVE);
+    assert_non_null(strstr(r->reason, "bad OpenVPN packet"));
+    probe_free(p);
+    ovpn_peer_free(peer);
+}
+
+static void transport_names(void **state)
+{
+    (void)state;
+    assert_string_equal(probe_transport_name(PROBE_TCP), "tcp");
+    assert_string_equal(probe_transport_name(PROBE_DTLS), "dtls");
+    assert_string_equal(probe_transport_name(PROBE_OPENVPN_TCP), "openvpn-tcp");
+    assert_string_equal(probe_transport_name(PROBE_OPENVPN_UDP), "openvpn-udp");
+    assert_false(probe_transport_is_datagram(PROBE_OPENVPN_TCP));
+    assert_true(probe_transport_is_datagram(PROBE_OPENVPN_UDP));
+    struct probe_config cfg = {
+        .transport = (enum probe_transport)9, .kit = kit0, .max_version = TLS_VERSION_TLS12};
+    struct probe *p = NULL;
+    assert_error(probe_new(&cfg, T0, &p), HC_ERR_USAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +1115,7 @@ int main(void)
         cmocka_unit_test(vulnerable_messages_in_one_record),
         cmocka_unit_test(patched_closes),
         cmocka_unit_test(patched_followup_answered),
+        cmocka_unit_test(no_extension_then_close_or_silence),
         cmocka_unit_test(patched_silence_until_deadline),
         cmocka_unit_test(not_vulnerable_openssl3),
         cmocka_unit_test(not_vulnerable_gnutls),
@@ -665,6 +1137,22 @@ int main(void)
         cmocka_unit_test(silent_server),
         cmocka_unit_test(connect_refused_and_timeout),
         cmocka_unit_test(data_after_done_is_ignored),
+        cmocka_unit_test(prelude_every_protocol_then_vulnerable),
+        cmocka_unit_test(prelude_byte_by_byte_then_vulnerable),
+        cmocka_unit_test(prelude_refused_is_not_tls),
+        cmocka_unit_test(prelude_silence_and_close),
+        cmocka_unit_test(prelude_runs_again_after_fallback),
+        cmocka_unit_test(openvpn_tcp_vulnerable),
+        cmocka_unit_test(openvpn_tcp_byte_by_byte),
+        cmocka_unit_test(openvpn_udp_vulnerable),
+        cmocka_unit_test(openvpn_reset_first),
+        cmocka_unit_test(openvpn_patched),
+        cmocka_unit_test(openvpn_session_ended),
+        cmocka_unit_test(openvpn_udp_followup_unacknowledged),
+        cmocka_unit_test(openvpn_no_answer_to_reset),
+        cmocka_unit_test(openvpn_reply_not_openvpn),
+        cmocka_unit_test(openvpn_bad_packet_after_reset),
+        cmocka_unit_test(transport_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

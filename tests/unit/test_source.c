@@ -358,6 +358,27 @@ static void test_million_lines_constant_memory(void **state)
     drop_file(path);
 }
 
+/* DTLS specifications keep their own entries: a network of them is not merged into the TCP
+ * space, and the same address:port over both transports is two targets. */
+static void test_dtls_targets(void **state)
+{
+    (void)state;
+    struct targets *t = targets_new();
+    char err[TARGETS_ERR_MAX];
+    assert_success(targets_add(t, "10.0.0.1:443", err, sizeof err));
+    assert_success(targets_add(t, "dtls://10.0.0.1:443", err, sizeof err));
+    assert_success(targets_add(t, "dtls://10.0.0.4/31", err, sizeof err));
+    assert_success(targets_add(t, "dtls://10.0.0.4/31", err, sizeof err)); /* once */
+    assert_success(targets_exclude(t, "10.0.0.5", err, sizeof err));
+    assert_success(targets_set_ports(t, "4433", err, sizeof err));
+    assert_success(targets_finish(t, err, sizeof err));
+    uint64_t n = 0;
+    assert_true(targets_count(t, &n));
+    assert_int_equal(n, 3);
+    assert_string_equal(all_specs(t), "10.0.0.1:443 dtls://10.0.0.1:443 dtls://10.0.0.4:4433 ");
+    targets_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_shards_over_list_and_streams),
         cmocka_unit_test(test_stdin_streams_and_reports_late),
         cmocka_unit_test(test_dry_run),
+        cmocka_unit_test(test_dtls_targets),
         cmocka_unit_test(test_million_lines_constant_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -260,6 +260,29 @@ static void test_canonical_spec(void **state)
     assert_int_equal(back.port, 25);
 }
 
+/* Any form may carry "dtls://"; the transport goes with the specification. */
+static void test_dtls_scheme(void **state)
+{
+    (void)state;
+    struct target_spec s;
+    char err[TARGETS_ERR_MAX] = "";
+    assert_success(targets_spec_parse("dtls://10.0.0.0/30", &s, err, sizeof err));
+    assert_int_equal(s.transport, PROBE_DTLS);
+    assert_int_equal(s.count, 4);
+    assert_success(targets_spec_parse("dtls://vpn.example.com:4433", &s, err, sizeof err));
+    assert_int_equal(s.transport, PROBE_DTLS);
+    assert_string_equal(s.host, "vpn.example.com");
+    assert_int_equal(s.port, 4433);
+    assert_success(targets_spec_parse("10.0.0.1-3", &s, err, sizeof err));
+    assert_int_equal(s.transport, PROBE_TCP);
+    expect_bad("dtls://", "no target after the scheme");
+    struct target t;
+    targets_make_target(AF_INET, s.first, NULL, 4433, &t);
+    targets_set_transport(&t, PROBE_DTLS);
+    assert_string_equal(t.spec, "dtls://10.0.0.1:4433");
+    assert_int_equal(t.transport, PROBE_DTLS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_shard),
         cmocka_unit_test(test_clean_line),
         cmocka_unit_test(test_canonical_spec),
+        cmocka_unit_test(test_dtls_scheme),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -222,6 +222,34 @@ static void test_error_names_the_target(void **state)
     assert_non_null(strstr(err, "empty"));
 }
 
+/* "dtls://" names the transport; spec keeps it, host and port are as without it. */
+static void test_dtls_scheme(void **state)
+{
+    (void)state;
+    struct target t;
+    char err[256] = "";
+    assert_success(target_parse("dtls://vpn.example.com:4433", 443, &t, err, sizeof err));
+    assert_string_equal(t.spec, "dtls://vpn.example.com:4433");
+    assert_string_equal(t.host, "vpn.example.com");
+    assert_int_equal(t.port, 4433);
+    assert_int_equal(t.transport, PROBE_DTLS);
+    assert_success(target_parse("dtls://[2001:db8::1]:4433", 443, &t, err, sizeof err));
+    assert_string_equal(t.host, "2001:db8::1");
+    assert_int_equal(t.family, AF_INET6);
+    assert_success(target_parse("dtls://192.0.2.1", 443, &t, err, sizeof err));
+    assert_int_equal(t.port, 443);
+    assert_success(target_parse("192.0.2.1:4433", 443, &t, err, sizeof err));
+    assert_int_equal(t.transport, PROBE_TCP);
+    assert_error(target_parse("dtls://", 443, &t, err, sizeof err), HC_ERR_USAGE);
+    assert_non_null(strstr(err, "no host after the scheme"));
+    assert_error(target_parse("udp://192.0.2.1", 443, &t, err, sizeof err), HC_ERR_USAGE);
+    enum probe_transport tr;
+    assert_int_equal(target_scheme("dtls://x", &tr), 7);
+    assert_int_equal(tr, PROBE_DTLS);
+    assert_int_equal(target_scheme("DTLS://x", &tr), 0); /* the scheme is lower-case */
+    assert_int_equal(tr, PROBE_TCP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_error_names_the_target),
+        cmocka_unit_test(test_dtls_scheme),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

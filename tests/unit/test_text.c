@@ -80,10 +80,12 @@ static void test_verbose_details(void **state)
     r.evidence.alert_seen = true;
     r.evidence.alert = (struct tls_alert){TLS_ALERT_FATAL, TLS_ALERT_UNEXPECTED_MESSAGE};
     r.evidence.attempts = 3;
+    r.evidence.prelude = "imap";
     struct finding f = make_finding(&r);
     char *text = render(&f, true, false);
     static const char *const want[] = {
         "192.0.2.7 port 8443, SNI example.com",
+        "starttls    imap\n",
         "TLSv1.2, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, heartbeat extension yes",
         "fatal unexpected_message (10)",
         "subject     CN=example.com\n",
@@ -115,9 +117,24 @@ static void test_verbose_minimal(void **state)
     char *text = render(&f, true, false);
     assert_non_null(strstr(text, "address     - port 8443\n"));
     assert_non_null(strstr(text, "1 connection, 42 ms"));
+    assert_null(strstr(text, "transport")); /* plain TLS over TCP goes without saying */
     assert_null(strstr(text, "tls "));
     assert_null(strstr(text, "alert"));
     assert_null(strstr(text, "subject"));
+    free(text);
+}
+
+static void test_verbose_openvpn(void **state)
+{
+    (void)state;
+    struct probe_result r = result_with_reason(PROBE_NOT_VULNERABLE, "session ended");
+    struct finding f = make_finding(&r);
+    f.transport = PROBE_OPENVPN_TCP;
+    char *text = render(&f, true, false);
+    assert_non_null(strstr(text, "    transport   openvpn-tcp\n"));
+    free(text);
+    text = render(&f, false, false);
+    assert_null(strstr(text, "openvpn")); /* one line: the verdict and its reason */
     free(text);
 }
 
@@ -199,6 +216,23 @@ static void test_long_target_and_reason(void **state)
     assert_string_equal(report_text.name, "text");
 }
 
+/* Over DTLS the address line says UDP and the attempts count sockets. */
+static void test_verbose_dtls(void **state)
+{
+    (void)state;
+    struct probe_result r = result_with_reason(PROBE_VULNERABLE, "answered");
+    result_add_tls12(&r);
+    r.evidence.tls_version = DTLS_VERSION_10;
+    r.evidence.attempts = 2;
+    struct finding f = make_finding(&r);
+    f.transport = PROBE_DTLS;
+    char *text = render(&f, true, false);
+    assert_non_null(strstr(text, "192.0.2.7 port 8443/udp"));
+    assert_non_null(strstr(text, "tls         DTLSv1.0,"));
+    assert_non_null(strstr(text, "2 sockets, 42 ms"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +240,8 @@ int main(void)
         cmocka_unit_test(test_color_only_when_asked),
         cmocka_unit_test(test_verbose_details),
         cmocka_unit_test(test_verbose_minimal),
+        cmocka_unit_test(test_verbose_dtls),
+        cmocka_unit_test(test_verbose_openvpn),
         cmocka_unit_test(test_unknown_cipher_and_alert),
         cmocka_unit_test(test_leak_not_shown),
         cmocka_unit_test(test_server_text_cleaned),

@@ -14,9 +14,10 @@ static void test_write_integers_big_endian(void **state)
     wire_write_u8(&w, 0x01);
     wire_write_u16(&w, 0x0203);
     wire_write_u24(&w, 0xff040506); /* only the low 24 bits are written */
+    wire_write_u32(&w, 0x0708090a);
     assert_success(wire_writer_result(&w));
-    assert_int_equal(w.len, 6);
-    static const uint8_t want[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06};
+    assert_int_equal(w.len, 10);
+    static const uint8_t want[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a};
     assert_memory_equal(buf, want, sizeof want);
 }
 
