@@ -16,7 +16,7 @@ PEERS="$PEERS tshark openvpn"
 # each one from its own configuration on a free loopback port. Their packages must not leave
 # services behind on the default ports.
 SERVERS="postfix dovecot-imapd dovecot-pop3d dovecot-managesieved dovecot-lmtpd vsftpd prosody slapd
-    ldap-utils postgresql mariadb-server"
+    ldap-utils postgresql mariadb-server inspircd"
 
 want=""
 for p in $BUILD $CLANG_RT $PEERS $SERVERS; do

@@ -2,7 +2,7 @@
 # shellcheck disable=SC2034 # PORTS and XMPP_* are read by the scripts that source this
 # shellcheck disable=SC2153 # DAEMON_PID, WORK, CERT, KEY come from lib.sh
 # Real servers from Debian's packages for the STARTTLS and database tests; source it after
-# lib.sh and make_cert.
+# lib.sh, and call make_cert before starting any.
 #
 # Every start_<server> runs one instance from its own configuration in a fresh directory under
 # $WORK, with a copy of the throw-away certificate ($CERT, $KEY), listening on 127.0.0.1 and
@@ -11,8 +11,8 @@
 # and the instance in SERVER_PIDS (and in lib.sh's DAEMON_PIDS, so its EXIT trap stops it
 # too), and returns non-zero with the server's log on stderr when the server did not start.
 #
-# Servers without TLS ("notls" instances) are the refusing cases: the same server configured
-# not to offer TLS at all.
+# The refusing cases are the same servers configured not to offer TLS at all ("notls"
+# instances), or, postfix-454, to offer it and then refuse it.
 #
 # PORTS keys, "<instance>.<service>":
 #   start_postfix           postfix.smtp (STARTTLS offered), postfix.submission (STARTTLS
@@ -34,10 +34,12 @@
 #   start_postgres [notls]  postgres.postgres (SSLRequest answered 'S'),
 #                           postgres-notls.postgres ('N')
 #   start_mariadb [notls]   mariadb.mysql (CLIENT_SSL offered), mariadb-notls.mysql
+#   start_inspircd [notls]  inspircd.irc (IRCv3 STARTTLS), inspircd.ircs (implicit TLS,
+#                           6697-style; GnuTLS, not OpenSSL); inspircd-notls.irc
 # stop_servers stops every instance started so far.
 #
-# The servers need root: they drop to their own users (postfix, dovecot, prosody, postgres)
-# as their packages configure them; servers_can_run says whether this machine can run them.
+# The servers need root: they drop to their own users (postfix, dovecot, prosody, postgres,
+# irc) as their packages configure them; servers_can_run says whether this machine can run them.
 
 declare -A PORTS=()
 declare -A SERVER_START_MS=() # instance -> milliseconds from start_<server> to listening
@@ -127,10 +129,14 @@ start_postfix() {
     server_dir postfix || return 1
     smtp=$(server_port) && sub=$(server_port) && notls=$(server_port) && broken=$(server_port) ||
         return 1
-    mkdir -p "$SRV/etc" "$SRV/queue" "$SRV/data"
-    chown postfix "$SRV/data"
-    # No aliases, no local delivery, no NIS, no DNS: only the SMTP dialogue is needed. The
-    # log goes to a file (postlogd), which Postfix only writes under maillog_file_prefixes.
+    # Only what these services use: master's pid file, the private (anvil, proxymap, tlsmgr)
+    # and public (postlog) sockets, tlsmgr's data; no mail queue.
+    mkdir -p "$SRV/etc" "$SRV/queue/pid"
+    install -d -o postfix -m 0700 "$SRV/data" "$SRV/queue/private"
+    install -d -o postfix -g postdrop -m 0710 "$SRV/queue/public"
+    # No aliases, no local delivery, no NIS, no DNS, no mail to the postmaster: only the SMTP
+    # dialogue is needed. The log goes to a file (postlogd), which Postfix only writes under
+    # maillog_file_prefixes.
     cat >"$SRV/etc/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $SRV/queue
@@ -140,6 +146,7 @@ myhostname = localhost
 mydestination =
 alias_maps =
 alias_database =
+notify_classes =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 maillog_file_prefixes = $SRV
@@ -161,14 +168,15 @@ proxymap unix - - n - - proxymap
 tlsmgr unix - - n 1000? 1 tlsmgr
 postlog unix-dgram n - n - 1 postlogd
 EOF
-    # "postfix start" checks and creates the queue, then starts master, which always makes
-    # itself a session leader: its pid (from its pid file) names the whole process group.
-    if ! postfix -c "$SRV/etc" start >"$SRV/start.log" 2>&1; then
-        echo "# postfix start failed:" >&2
+    # master itself, not "postfix start": postfix-script's checks of a full installation take
+    # seconds and need a whole queue. -w returns once master has bound its sockets; master
+    # always makes itself a session leader, so its pid names the whole process group.
+    if ! /usr/lib/postfix/sbin/master -c "$SRV/etc" -w >"$SRV/start.log" 2>&1 ||
+        ! read -r pid <"$SRV/queue/pid/master.pid"; then
+        echo "# postfix master did not start:" >&2
         cat "$SRV/start.log" "$SRV/maillog" 2>/dev/null | sed 's/^/#   /' >&2
         return 1
     fi
-    read -r pid <"$SRV/queue/pid/master.pid" || return 1
     server_listening postfix "$pid" "$t0" "$SRV/maillog" "$smtp" "$sub" "$notls" \
         "$broken" || return 1
     PORTS[postfix.smtp]=$smtp
@@ -455,4 +463,53 @@ start_mariadb() {
         --pid-file="$SRV/mysqld.pid" --log-error="$SRV/error.log" "${tls[@]}"
     server_listening "$instance" "$DAEMON_PID" "$t0" "$SRV/error.log" "$port" || return 1
     PORTS[$instance.mysql]=$port
+}
+
+# ---- InspIRCd (IRC) ----
+
+start_inspircd() {
+    local mode=${1:-tls} instance=inspircd t0 irc ircs
+    [ "$mode" = notls ] && instance=inspircd-notls
+    t0=$(ms_now)
+    server_dir "$instance" irc || return 1
+    irc=$(server_port) || return 1
+    [ "$mode" = tls ] && { ircs=$(server_port) || return 1; }
+    # No hostname lookups: their NOTICE lines come before the STARTTLS reply, and OpenSSL's
+    # client gives up on the first line that is not a numeric reply.
+    {
+        cat <<EOF
+<config format="xml">
+<server name="irc.localhost" description="heartcheck test" network="heartcheck">
+<admin name="test" nick="test" email="test@localhost">
+<path configdir="$SRV" datadir="$SRV" logdir="$SRV" runtimedir="$SRV">
+<pid file="$SRV/inspircd.pid">
+<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="$SRV/inspircd.log">
+<connect name="main" allow="*" resolvehostnames="no" timeout="20" localmax="100" globalmax="100">
+<class name="all" commands="*" privs="*" usermodes="*" chanmodes="*">
+<bind address="127.0.0.1" port="$irc" type="clients">
+EOF
+        # Without a TLS provider the starttls module answers "691 STARTTLS is not enabled";
+        # without the module STARTTLS gets no answer at all before registration.
+        if [ "$mode" = tls ]; then
+            cat <<EOF
+<module name="ssl_gnutls">
+<sslprofile name="main" provider="gnutls" certfile="$SRV/cert.pem" keyfile="$SRV/key.pem" requestclientcert="no">
+<bind address="127.0.0.1" port="$ircs" type="clients" sslprofile="main">
+<starttls enabled="yes" provider="main">
+EOF
+        fi
+        echo '<module name="starttls">'
+    } >"$SRV/inspircd.conf"
+    chown irc: "$SRV/inspircd.conf"
+    # As irc from the start (it refuses root), in the foreground. Debian 12's InspIRCd 3.15
+    # with ssl_gnutls crashes (SIGSEGV) when it exits, after unloading its modules: a shell
+    # in between keeps bash from announcing that crash when the test stops it.
+    as_user irc
+    start_daemon "$SRV/stderr.log" sh -c '"$@"; exit 0' inspircd "${AS_USER[@]}" \
+        inspircd --config "$SRV/inspircd.conf" --nofork
+    # shellcheck disable=SC2086 # the listener ports, one word each
+    server_listening "$instance" "$DAEMON_PID" "$t0" "$SRV/stderr.log" "$irc" ${ircs:-} || return 1
+    PORTS[$instance.irc]=$irc
+    [ "$mode" = tls ] && PORTS[$instance.ircs]=$ircs
+    return 0
 }

@@ -2,7 +2,8 @@
 # heartcheck scan through STARTTLS and database preludes against real servers from Debian's
 # packages, each started here on loopback with a throw-away certificate (servers.sh): postfix
 # (smtp), dovecot (imap, pop3, sieve, lmtp; implicit imaps and pop3s), vsftpd (ftp), prosody
-# (xmpp, xmpp-server; direct TLS), slapd (ldap; ldaps), postgresql, mariadb (mysql).
+# (xmpp, xmpp-server; direct TLS), slapd (ldap; ldaps), postgresql, mariadb (mysql), inspircd
+# (irc; implicit TLS).
 #
 # For every TLS endpoint: (a) OpenSSL's own client completes a handshake through the same
 # prelude (proves the server, not heartcheck); (b) heartcheck finds it not_vulnerable (these
@@ -78,7 +79,7 @@ scan_implicit() {
 }
 
 # scan_refused NAME PROTO PORT WORDS [scan options]: not_tls, and the reason matches WORDS
-# (an extended regular expression over what this server says where it refuses: the answer
+# (a regular expression, jq's test(), over what this server says where it refuses: the answer
 # to the request for TLS, or the capabilities or greeting that do not offer it).
 scan_refused() {
     local name=$1 proto=$2 port=$3 words=$4
@@ -232,6 +233,18 @@ if started mariadb-notls mariadb-server mariadbd start_mariadb notls; then
     no_handshake "mariadb without TLS" "$(port mariadb-notls.mysql)" -starttls mysql
     # The greeting lacks CLIENT_SSL; its words are the server version.
     scan_refused "mariadb without TLS" mysql "$(port mariadb-notls.mysql)" 'MariaDB'
+fi
+
+# ---- InspIRCd: IRCv3 STARTTLS (reply 670); implicit TLS; GnuTLS rather than OpenSSL ----
+if started inspircd inspircd inspircd start_inspircd; then
+    handshake "inspircd irc" "$(port inspircd.irc)" -starttls irc
+    scan_starttls "inspircd irc" irc "$(port inspircd.irc)"
+    handshake "inspircd ircs" "$(port inspircd.ircs)"
+    scan_implicit "inspircd ircs" "$(port inspircd.ircs)"
+fi
+if started inspircd-notls inspircd inspircd start_inspircd notls; then
+    no_handshake "inspircd without TLS" "$(port inspircd-notls.irc)" -starttls irc
+    scan_refused "inspircd without TLS" irc "$(port inspircd-notls.irc)" '691 .*STARTTLS is not enabled'
 fi
 
 note "servers started and checked in $(($(ms_now) - t_start)) ms"
