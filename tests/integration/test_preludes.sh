@@ -7,9 +7,10 @@
 #
 # For every TLS endpoint: (a) OpenSSL's own client completes a handshake through the same
 # prelude (proves the server, not heartcheck); (b) heartcheck finds it not_vulnerable (these
-# servers link OpenSSL 3, which has no heartbeat) and names the prelude in "starttls" (none on
-# implicit-TLS ports). For every server that can be configured not to offer TLS: OpenSSL's
-# client fails, and heartcheck says not_tls with the server's own words in the reason.
+# servers link OpenSSL 3 or GnuTLS, neither with heartbeats) and names the prelude in
+# "starttls" (null on implicit-TLS ports). For every server that can be configured not to offer
+# TLS: OpenSSL's client fails, and heartcheck says not_tls with the server's own words in the
+# reason.
 # Prints "ok - NAME" / "FAIL - NAME: ..." and the closing "N passed, N failed".
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -71,11 +72,12 @@ scan_starttls() {
         expect_jq "$name: starttls is \"$proto\"" ".starttls == \"$proto\""
 }
 
-# scan_implicit NAME PORT: TLS from the first byte: not_vulnerable, "starttls" null.
+# scan_implicit NAME PORT: TLS from the first byte: not_vulnerable, "starttls" null (no
+# dialogue: docs/json.md).
 scan_implicit() {
     local name=$1 port=$2
     check "$name: heartcheck (implicit TLS) -> not_vulnerable" not_vulnerable "127.0.0.1:$port" &&
-        expect_jq "$name: starttls null" '.starttls == null'
+        expect_jq "$name: starttls is null" '.starttls == null'
 }
 
 # scan_refused NAME PROTO PORT WORDS [scan options]: not_tls, and the reason matches WORDS
@@ -158,7 +160,7 @@ if started dovecot-notls dovecot-imapd dovecot start_dovecot notls; then
         "BAD TLS support isn't enabled|CAPABILITY IMAP4rev1"
     no_handshake "dovecot pop3 without TLS" "$(port dovecot-notls.pop3)" -starttls pop3
     scan_refused "dovecot pop3 without TLS" pop3 "$(port dovecot-notls.pop3)" \
-        "-ERR TLS support isn't enabled|Dovecot \\(Debian\\) ready|SASL PLAIN"
+        "-ERR TLS support isn't enabled|Dovecot \\(Debian\\) ready|SASL PLAIN|UIDL|RESP-CODES"
     if [ -n "${PORTS[dovecot-notls.sieve]:-}" ]; then
         no_handshake "dovecot managesieve without TLS" "$(port dovecot-notls.sieve)" -starttls sieve
         scan_refused "dovecot managesieve without TLS" sieve "$(port dovecot-notls.sieve)" \
