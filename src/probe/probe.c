@@ -645,6 +645,8 @@ static void capture_first(struct probe *p, const uint8_t *data, size_t len)
 {
     size_t keep = FIRST_BYTES - p->first_len;
     keep = keep < len ? keep : len;
+    if (keep == 0)
+        return; /* data may be NULL with len 0 */
     memcpy(p->first + p->first_len, data, keep);
     p->first_len += keep;
 }
