@@ -89,7 +89,8 @@ const char *prelude_reason(const struct prelude *p) { return p->reason; }
 
 void prelude_take_output(struct prelude *p, const uint8_t **data, size_t *len)
 {
-    *data = p->out.data;
+    static const uint8_t nothing[1];
+    *data = p->out.data ? p->out.data : nothing; /* never NULL: callers memcpy from it */
     *len = p->out.len;
     p->out.len = 0; /* the bytes stay valid until the next call appends */
 }

@@ -95,7 +95,8 @@ void prelude_free(struct prelude *p);
 
 const struct prelude_desc *prelude_desc(const struct prelude *p);
 enum prelude_status prelude_status(const struct prelude *p);
-/* Bytes to send now; valid until the next call into the prelude. *len 0 when none. */
+/* Bytes to send now; valid until the next call into the prelude. *len 0 when none; *data is
+ * never NULL. */
 void prelude_take_output(struct prelude *p, const uint8_t **data, size_t *len);
 /* Returns how many of the bytes were consumed: all of them unless the prelude ended
  * (READY: the rest is TLS; REFUSED/FAILED: the rest does not matter). */

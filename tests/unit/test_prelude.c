@@ -83,6 +83,7 @@ static void take(struct prelude *p, const char *expected)
     const uint8_t *data;
     size_t len;
     prelude_take_output(p, &data, &len);
+    assert_non_null(data);
     assert_int_equal(len, strlen(expected));
     assert_memory_equal(data, expected, len);
 }
