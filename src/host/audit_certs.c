@@ -160,7 +160,8 @@ struct version_judge {
     const char *source;
 };
 
-/* The upstream part of a Debian version: no epoch, no revision ("1:1.0.1e-2+deb7u5" -> "1.0.1e"). */
+/* The upstream part of a Debian version: no epoch, no revision ("1:1.0.1e-2+deb7u5" -> "1.0.1e").
+ */
 static void upstream_of(const char *version, char *out, size_t cap)
 {
     const char *colon = strchr(version, ':');
@@ -174,10 +175,8 @@ static void upstream_of(const char *version, char *out, size_t cap)
 static enum dpkglog_state judge_version(const char *version, void *ctx)
 {
     const struct version_judge *j = ctx;
-    struct backport_input in = {.package = j->package,
-                                .source = j->source,
-                                .version = version,
-                                .kind = PKGDB_DPKG};
+    struct backport_input in = {
+        .package = j->package, .source = j->source, .version = version, .kind = PKGDB_DPKG};
     char upstream[128];
     switch (backport_decide(&in, NULL, 0)) {
     case BACKPORT_FIXED:

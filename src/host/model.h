@@ -109,7 +109,7 @@ struct audit_cert {
     char not_before[32];
     char spki_sha256[65];
     bool exposed_while_vulnerable; /* its service listened beyond loopback with a vulnerable lib */
-    time_t key_mtime; /* of the key file (else the certificate file); 0 when unknown */
+    time_t key_mtime;              /* of the key file (else the certificate file); 0 when unknown */
     enum key_age key_age;
 };
 
