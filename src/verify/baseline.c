@@ -161,7 +161,6 @@ static hc_result parse_cert(const struct line_ctx *c, json_t *j, struct verify_c
         return refuse(c, "\"cert\" has a serial, issuer, subject or not_before that is not a "
                          "string of a sensible length");
     out->present = true;
-    out->has_sha256 = true;
     return HC_SUCCESS;
 }
 

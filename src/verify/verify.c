@@ -202,9 +202,9 @@ static const char *revoked_words(enum verify_revoked r)
                                     : "unknown (no CRL of its issuer given)";
 }
 
-static void print_cert_line(const char *label, const char *sha, const char *spki)
+static void print_cert_line(const char *sha, const char *spki)
 {
-    printf("    %-11s cert %.16s... key %.16s...\n", label, sha, spki);
+    printf("                cert %.16s... key %.16s...\n", sha, spki);
 }
 
 static void print_text(const struct verdict_record *v, bool verbose, bool color)
@@ -229,14 +229,14 @@ static void print_text(const struct verdict_record *v, bool verbose, bool color)
     printf("    baseline    %s (line %u%s%s)\n", probe_verdict_name(v->entry->verdict),
            v->entry->line, v->entry->time[0] ? ", " : "", v->entry->time);
     if (v->entry->cert.present)
-        print_cert_line("", v->entry->cert.sha256, v->entry->cert.spki_sha256);
+        print_cert_line(v->entry->cert.sha256, v->entry->cert.spki_sha256);
     const struct probe_result *res = v->outcome->result;
     printf("    now         %s\n", probe_verdict_name(res->verdict));
     if (res->evidence.cert_seen) {
         char sha[65], spki[65];
         report_hex(res->evidence.cert.sha256, 32, sha);
         report_hex(res->evidence.cert.spki_sha256, 32, spki);
-        print_cert_line("", sha, spki);
+        print_cert_line(sha, spki);
     }
 }
 

@@ -29,7 +29,6 @@ enum { VERIFY_HEX_SHA256 = 64, VERIFY_ERR_MAX = 512 };
 /* The certificate a target presented in the baseline; strings as `scan --json` wrote them. */
 struct verify_cert {
     bool present;
-    bool has_sha256;                    /* host baselines know only the key */
     char sha256[VERIFY_HEX_SHA256 + 1]; /* lower-case hex */
     char spki_sha256[VERIFY_HEX_SHA256 + 1];
     char serial[TLS_SERIAL_HEX_MAX + 2]; /* "" when the baseline had none */

@@ -7,7 +7,8 @@
 #    port --mode patched with the same certificate -> not_rotated, with a new key -> rotated,
 #    and --mode vulnerable again -> still_vulnerable; STARTTLS as recorded in the baseline;
 #  - CRLs made with `openssl ca` (a tiny CA, one certificate revoked) -> revoked true/false/null;
-#  - a host baseline (probed sockets and exposed keys), a named target, bad baselines.
+#  - a host baseline (probed sockets and exposed keys), a named target, bad baselines;
+#  - host --root: a key file older than the fixed libssl package in dpkg.log* is rotated.
 # Prints "ok - NAME" / "FAIL - NAME: ..." and the closing "N passed, N failed".
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -254,6 +255,56 @@ if make_ca "$ca" "Test CA" &&
 else
     fail "CRL setup" "openssl ca could not make the test CA and CRLs"
 fi
+
+# ---- host --root: keys dated against the fix in the dpkg log (plain and gzip rotations) ----
+
+# shellcheck source=tests/host/roots.sh
+. "$HC_ROOT/tests/host/roots.sh"
+img=$WORK/image
+root_linker_conf "$img" /usr/lib/x86_64-linux-gnu
+root_fake_crypto "$img/usr/lib/x86_64-linux-gnu/libcrypto.so.1.0.0" "OpenSSL 1.0.1e 11 Feb 2013"
+root_fake_ssl "$img/usr/lib/x86_64-linux-gnu/libssl.so.1.0.0" "OpenSSL 1.0.1e 11 Feb 2013"
+root_dpkg "$img" libssl1.0.0 1.0.1e-2+deb7u5 /usr/lib/x86_64-linux-gnu/libssl.so.1.0.0 \
+    /usr/lib/x86_64-linux-gnu/libcrypto.so.1.0.0
+mkdir -p "$img/var/log" "$img/etc/nginx" "$img/etc/ssl/private"
+printf '%s\n' '2013-05-04 09:00:00 install libssl1.0.0:amd64 <none> 1.0.1e-2+deb7u4' \
+    '2013-05-04 09:00:01 status installed libssl1.0.0:amd64 1.0.1e-2+deb7u4' |
+    gzip >"$img/var/log/dpkg.log.2.gz"
+printf '%s\n' '2014-04-08 10:00:00 upgrade libssl1.0.0:amd64 1.0.1e-2+deb7u4 1.0.1e-2+deb7u5' \
+    '2014-04-08 10:00:01 status installed libssl1.0.0:amd64 1.0.1e-2+deb7u5' \
+    >"$img/var/log/dpkg.log.1"
+printf '2015-01-01 00:00:00 startup archives unpack\n' >"$img/var/log/dpkg.log"
+cp "$CERT" "$img/etc/ssl/old.pem" && cp "$KEY" "$img/etc/ssl/private/old.key"
+new_key_cert img-new && cp "$WORK/img-new.pem" "$img/etc/ssl/new.pem" &&
+    cp "$WORK/img-new.key" "$img/etc/ssl/private/new.key"
+touch -d '2014-03-01 12:00:00 UTC' "$img/etc/ssl/private/old.key"
+{
+    echo 'events {}'
+    echo 'http {'
+    echo '    server { listen 443 ssl; ssl_certificate /etc/ssl/old.pem;'
+    echo '             ssl_certificate_key /etc/ssl/private/old.key; }'
+    echo '    server { listen 8443 ssl; ssl_certificate /etc/ssl/new.pem;'
+    echo '             ssl_certificate_key /etc/ssl/private/new.key; }'
+    echo '}'
+} >"$img/etc/nginx/nginx.conf"
+run_cmd timeout -k 2 "$HC_RUN_LIMIT" env TZ=UTC "$HC_BIN" host --root "$img" --no-probe --json
+host_out=$SCAN_OUT
+SCAN_JSON=$(jq -c 'select(.type == "summary")' <<<"$host_out")
+expect_jq "host --root: the fix from the dpkg log (rotated .1 and .2.gz)" \
+    '.fix == {"package": "libssl1.0.0", "version": "1.0.1e-2+deb7u5",
+              "installed": "2014-04-08T10:00:00+0000"}'
+SCAN_JSON=$(jq -c 'select(.type == "certificate" and .cert_path == "/etc/ssl/old.pem")' \
+    <<<"$host_out")
+expect_jq "host --root: the key changed before the fix is before_fix" \
+    '.key_age == "before_fix" and .key_mtime == "2014-03-01T12:00:00+0000"'
+SCAN_JSON=$(jq -c 'select(.type == "certificate" and .cert_path == "/etc/ssl/new.pem")' \
+    <<<"$host_out")
+expect_jq "host --root: a key made since is after_fix" '.key_age == "after_fix"'
+SCAN_JSON=$(jq -s -c 'map(select(.type == "plan") | [.action, .subject])' <<<"$host_out")
+expect_jq "host --root: the plan rotates and revokes the old key only" \
+    'index([["rotate_key", "/etc/ssl/old.pem"]]) != null and
+     index([["revoke", "/etc/ssl/old.pem"]]) != null and
+     index([["rotate_key", "/etc/ssl/new.pem"]]) == null'
 
 # ---- named targets and bad baselines ----
 

@@ -45,7 +45,6 @@ static void test_scan_line(void **state)
     assert_int_equal(e->line, 1);
     assert_false(e->from_host);
     assert_true(e->cert.present);
-    assert_true(e->cert.has_sha256);
     assert_string_equal(e->cert.sha256, SHA_A);
     assert_string_equal(e->cert.spki_sha256, SHA_B);
     assert_string_equal(e->cert.serial, "1000");

@@ -26,7 +26,7 @@ static struct verify_entry entry(enum probe_verdict v, bool with_cert)
     snprintf(e.target, sizeof e.target, "127.0.0.1:443");
     e.verdict = v;
     if (with_cert) {
-        e.cert.present = e.cert.has_sha256 = true;
+        e.cert.present = true;
         snprintf(e.cert.sha256, sizeof e.cert.sha256, SHA_A);
         snprintf(e.cert.spki_sha256, sizeof e.cert.spki_sha256, SHA_B);
     }
