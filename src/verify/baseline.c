@@ -193,6 +193,12 @@ static hc_result scan_line(const struct line_ctx *c, json_t *o, struct verify_en
         return refuse(c, "\"verdict\" is not one of scan's verdicts");
     if (!optional_string(o, "time", e->time, sizeof e->time))
         return refuse(c, "\"time\" is not a string");
+    /* Scans over DTLS and OpenVPN name their transport; verify probes TLS over TCP only, and
+     * probing a UDP service over TCP would report it unreachable, not tell its key. */
+    char transport[16];
+    if (!optional_string(o, "transport", transport, sizeof transport) ||
+        (transport[0] && strcmp(transport, "tcp") != 0))
+        return refuse(c, "\"transport\" is not \"tcp\": verify probes TLS over TCP only");
     HC_TRY(parse_starttls(c, o, e));
     return parse_cert(c, json_object_get(o, "cert"), &e->cert);
 }

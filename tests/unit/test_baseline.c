@@ -59,7 +59,7 @@ static void test_variants(void **state)
     (void)state;
     const char *text = "\n"
                        "{\"target\":\"[::1]:25\",\"port\":25,\"starttls\":\"smtp\","
-                       "\"verdict\":\"patched\",\"cert\":null}\r\n"
+                       "\"transport\":\"tcp\",\"verdict\":\"patched\",\"cert\":null}\r\n"
                        "   \n" SCAN("example.com:443", 443, "unreachable", "null");
     struct verify_baseline b;
     char err[VERIFY_ERR_MAX];
@@ -179,6 +179,8 @@ static void test_errors(void **state)
          "base.jsonl:1: \"cert\" has no \"spki_sha256\""},
         {"{\"target\":\"a:1\",\"port\":1,\"verdict\":\"patched\",\"cert\":7}\n",
          "base.jsonl:1: \"cert\" is not an object"},
+        {"{\"target\":\"a:1\",\"port\":1,\"verdict\":\"patched\",\"transport\":\"dtls\"}\n",
+         "base.jsonl:1: \"transport\" is not \"tcp\""},
         {"{\"type\":3}\n", "base.jsonl:1: \"type\" is not a string"},
         {"{\"type\":\"process\",\"listening\":{}}\n", "base.jsonl:1: \"listening\""},
         {"{\"type\":\"socket\",\"address\":\"::\",\"port\":0,\"verdict\":\"patched\"}\n",
