@@ -11,9 +11,24 @@
 #include <string.h>
 
 static const char *const schema_keys[] = {
-    "target",  "host",   "ip",           "port",        "sni",        "starttls",
-    "verdict", "reason", "leaked_bytes", "tls_version", "cipher",     "heartbeat_extension",
-    "alert",   "cert",   "probe",        "attempts",    "elapsed_ms", "time",
+    "target",
+    "host",
+    "ip",
+    "port",
+    "sni",
+    "starttls",
+    "verdict",
+    "reason",
+    "leaked_bytes",
+    "tls_version",
+    "cipher",
+    "heartbeat_extension",
+    "alert",
+    "cert",
+    "probe",
+    "attempts",
+    "elapsed_ms",
+    "time",
 };
 
 static const char *const cert_keys[] = {"subject",  "issuer",      "not_before", "not_after",
