@@ -4,6 +4,7 @@
 #include "proto/proto.h"
 #include "scan/scan.h"
 #include "targets/targets.h"
+#include "verify/verify.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +29,8 @@ static const char main_usage[] =
     "Commands:\n"
     "  host             (the default) is this machine affected, and what must I do?\n"
     "  scan TARGET...   is this TLS server vulnerable? (zero-leak probe)\n"
+    "  verify --baseline FILE [TARGET...]\n"
+    "                   was the remediation done? (fixed, new key, new certificate)\n"
     "\n"
     "Run 'heartcheck COMMAND --help' for a command's options; 'man heartcheck' for more.\n";
 
@@ -520,6 +523,151 @@ static int host_command(int argc, char **argv)
     return status;
 }
 
+static const char verify_usage[] =
+    "Usage: heartcheck verify --baseline FILE [OPTIONS] [TARGET...]\n"
+    "\n"
+    "Probes every target of an earlier result again (or only the TARGETs named) and tells\n"
+    "whether the remediation was done: the fix alone is not enough when the server was\n"
+    "vulnerable, its private key may have leaked and must be replaced, with a certificate\n"
+    "issued for the NEW key and the old one revoked.\n"
+    "\n"
+    "The baseline: 'heartcheck scan --json' results, or 'heartcheck host --json' (its probed\n"
+    "listening sockets are targets; the keys of its exposed certificates must not return).\n"
+    "Each target is probed with the STARTTLS dialogue the baseline recorded.\n"
+    "\n"
+    "Options:\n"
+    "  -b, --baseline FILE   the earlier JSON Lines ('-': standard input); required\n"
+    "      --crl FILE        CRLs (PEM or DER) to look the old certificates up in; repeatable\n"
+    "  -t, --timeout SEC     deadline per target, every attempt included (5)\n"
+    "  -c, --concurrency N   targets probed at once (1024, fitted to the open-file limit)\n"
+    "      --max-version V   highest version offered first: tls1.2 (default) ... ssl3\n"
+    "      --no-sni          never send a server name\n"
+    "      --xmpp-domain D   the XMPP domain to ask for (default: the target's name)\n"
+    "  -j, --json            JSON Lines on stdout, one object per target (docs/json.md)\n"
+    "  -v, --verbose         the baseline's and today's certificate under each result\n"
+    "  -q, --quiet           no summary\n"
+    "      --color WHEN      auto (default: on a terminal), always, never\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Results: rotated, never_vulnerable (done); still_vulnerable, newly_vulnerable,\n"
+    "not_rotated (same certificate), same_key (new certificate, old key) (to do);\n"
+    "unreachable, inconclusive, not_tls, no_baseline_cert, no_current_cert,\n"
+    "baseline_undecided (could not tell).\n"
+    "Exit status: 0 every target rotated or never vulnerable, 1 something left to do,\n"
+    "2 usage or I/O error (a bad baseline line is named FILE:LINE), 3 only could-not-tell left.\n";
+
+enum {
+    OPT_CRL = 400,
+    OPT_VERIFY_MAX_VERSION,
+    OPT_VERIFY_NO_SNI,
+    OPT_VERIFY_XMPP,
+    OPT_VERIFY_COLOR
+};
+
+static const struct option verify_long_options[] = {
+    {"baseline", required_argument, NULL, 'b'},
+    {"crl", required_argument, NULL, OPT_CRL},
+    {"timeout", required_argument, NULL, 't'},
+    {"concurrency", required_argument, NULL, 'c'},
+    {"max-version", required_argument, NULL, OPT_VERIFY_MAX_VERSION},
+    {"no-sni", no_argument, NULL, OPT_VERIFY_NO_SNI},
+    {"xmpp-domain", required_argument, NULL, OPT_VERIFY_XMPP},
+    {"json", no_argument, NULL, 'j'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"color", required_argument, NULL, OPT_VERIFY_COLOR},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct verify_cli {
+    struct verify_options opt;
+    char **crls; /* argv strings, collected from repeated --crl */
+    const char *color;
+    bool help;
+};
+
+/* Returns -1 to go on, or an exit status. */
+static int verify_option(struct verify_cli *c, int ch, const char *arg)
+{
+    struct verify_options *o = &c->opt;
+    unsigned long v;
+    switch (ch) {
+    case 'b': o->baseline_path = arg; return -1;
+    case OPT_CRL: c->crls[o->crl_count++] = (char *)arg; return -1; /* at most argc of them */
+    case 't':
+        if (!parse_seconds(arg, &o->engine.timeout_ms))
+            return usage_error("--timeout: '%s' is not a number of seconds (0.05 to 3600)", arg);
+        return -1;
+    case 'c':
+        if (!hc_parse_uint(arg, 1, 100000, &v))
+            return usage_error("--concurrency: '%s' is not a number from 1 to 100000", arg);
+        o->engine.concurrency = (unsigned)v;
+        return -1;
+    case OPT_VERIFY_MAX_VERSION:
+        if (!tls_version_parse(arg, &o->engine.max_version))
+            return usage_error("--max-version: '%s' is not ssl3, tls1.0, tls1.1 or tls1.2", arg);
+        return -1;
+    case OPT_VERIFY_NO_SNI: o->engine.sni = false; return -1;
+    case OPT_VERIFY_XMPP:
+        if (!*arg || strlen(arg) >= PRELUDE_DOMAIN_MAX)
+            return usage_error("--xmpp-domain: '%s' is not a domain", arg);
+        o->engine.xmpp_domain = arg;
+        return -1;
+    case 'j': o->json = true; return -1;
+    case 'v': o->verbose = true; return -1;
+    case 'q': o->quiet = true; return -1;
+    case OPT_VERIFY_COLOR:
+        if (!valid_color(arg))
+            return usage_error("--color: '%s' is not auto, always or never", arg);
+        c->color = arg;
+        return -1;
+    case 'h': c->help = true; return -1;
+    default: return usage_error("%s", "unknown option or missing argument");
+    }
+}
+
+static int verify_checked(struct verify_cli *c, int argc, char **argv)
+{
+    if (c->help) {
+        fputs(verify_usage, stdout);
+        return EXIT_CLEAN;
+    }
+    if (!c->opt.baseline_path)
+        return usage_error("%s", "verify: --baseline FILE is required (scan --json results)");
+    c->opt.only = argv + optind;
+    c->opt.only_count = (size_t)(argc - optind);
+    c->opt.crl_paths = c->crls;
+    c->opt.color = want_color(c->color, !c->opt.json);
+    return verify_run(&c->opt);
+}
+
+static int verify_command(int argc, char **argv)
+{
+    current_command = "verify ";
+    struct verify_cli c = {
+        .opt = {.engine = {.timeout_ms = 5000,
+                           .followup_ms = 100,
+                           .max_version = TLS_VERSION_TLS12,
+                           .concurrency = DEFAULT_CONCURRENCY,
+                           .sni = true}},
+        .crls = calloc((size_t)argc + 1, sizeof(char *)),
+        .color = "auto",
+    };
+    if (!c.crls)
+        return EXIT_ERROR;
+    optind = 1;
+    opterr = 1;
+    int ch, status = -1;
+    while (status < 0 &&
+           (ch = getopt_long(argc, argv, "b:t:c:jvqh", verify_long_options, NULL)) != -1)
+        status = verify_option(&c, ch, optarg);
+    if (status < 0)
+        status = verify_checked(&c, argc, argv);
+    free(c.crls);
+    return status;
+}
+
 int cli_main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -537,6 +685,8 @@ int cli_main(int argc, char **argv)
         return scan_command(argc - 1, argv + 1);
     if (strcmp(cmd, "host") == 0)
         return host_command(argc - 1, argv + 1);
+    if (strcmp(cmd, "verify") == 0)
+        return verify_command(argc - 1, argv + 1);
     fprintf(stderr, "heartcheck: unknown command '%s'\n%s", cmd, main_usage);
     return EXIT_ERROR;
 }

@@ -55,6 +55,9 @@ HC_MUST_CHECK hc_result audit_programs(struct audit *a);
 HC_MUST_CHECK hc_result audit_certificates(struct audit *a);
 /* Marks those whose service listened beyond loopback with a vulnerable library loaded. */
 void audit_mark_certificates(struct audit *a);
+/* Finds when libssl was fixed (dpkg logs under the root) and dates the keys of services
+ * against it. NOMEM only. */
+HC_MUST_CHECK hc_result audit_key_ages(struct audit *a);
 
 void audit_free(struct audit *a);
 

@@ -1,5 +1,6 @@
 #include "host/audit.h"
 #include "host/certs.h"
+#include "host/pkgdb.h"
 #include "report/report.h"
 
 #include <stdio.h>
@@ -65,6 +66,9 @@ static struct audit_cert *add_cert(struct audit *a)
 static void describe(struct audit_cert *c, const struct host_tls_file *cert,
                      const struct host_tls_file *key)
 {
+    const struct host_tls_file *dated = key && key->status == HOST_FILE_OK ? key : cert;
+    if (dated && dated->status == HOST_FILE_OK)
+        c->key_mtime = dated->mtime; /* a key is as old as the file that holds it */
     if (cert && cert->cert_count > 0) {
         const struct tls_cert_info *info = &cert->certs[0].info;
         snprintf(c->subject, sizeof c->subject, "%s", info->subject);
@@ -147,4 +151,89 @@ void audit_mark_certificates(struct audit *a)
                 exposed_vulnerable(&a->f.processes[k]))
                 c->exposed_while_vulnerable = true;
     }
+}
+
+/* ---- key ages against the fix ---- */
+
+struct version_judge {
+    const char *package;
+    const char *source;
+};
+
+/* The upstream part of a Debian version: no epoch, no revision ("1:1.0.1e-2+deb7u5" -> "1.0.1e").
+ */
+static void upstream_of(const char *version, char *out, size_t cap)
+{
+    const char *colon = strchr(version, ':');
+    const char *start = colon ? colon + 1 : version;
+    const char *dash = strrchr(start, '-');
+    size_t n = dash ? (size_t)(dash - start) : strlen(start);
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), start);
+}
+
+/* The back-port table first; an affected upstream version it knows no fix for is vulnerable. */
+static enum dpkglog_state judge_version(const char *version, void *ctx)
+{
+    const struct version_judge *j = ctx;
+    struct backport_input in = {
+        .package = j->package, .source = j->source, .version = version, .kind = PKGDB_DPKG};
+    char upstream[128];
+    switch (backport_decide(&in, NULL, 0)) {
+    case BACKPORT_FIXED:
+    case BACKPORT_NOT_NEEDED: return DPKGLOG_VERSION_FIXED;
+    case BACKPORT_NOT_FIXED: return DPKGLOG_VERSION_VULNERABLE;
+    case BACKPORT_UNKNOWN: break;
+    }
+    upstream_of(version, upstream, sizeof upstream);
+    return backport_upstream_affected(upstream) ? DPKGLOG_VERSION_VULNERABLE
+                                                : DPKGLOG_VERSION_UNKNOWN;
+}
+
+static bool seen_package(const struct audit *a, size_t upto, const char *package)
+{
+    for (size_t i = 0; i < upto; i++)
+        if (strcmp(a->f.copies[i].package, package) == 0)
+            return true;
+    return false;
+}
+
+/* One libssl package's fix: *pending when the logs show it vulnerable and not fixed since. */
+static hc_result package_fix(struct audit *a, const struct audit_copy *c, bool *pending)
+{
+    const struct pkgdb_package *pkg = pkgdb_find(a->db, c->package);
+    struct version_judge j = {.package = c->package, .source = pkg ? pkg->source : NULL};
+    struct dpkglog_history h = {0};
+    hc_result r = dpkglog_read(a->opt->root, c->package, &h);
+    struct dpkglog_fix fix;
+    dpkglog_find_fix(&h, judge_version, &j, &fix);
+    dpkglog_history_free(&h);
+    HC_TRY(r);
+    *pending |= fix.vulnerable_seen && !fix.fixed_at;
+    struct audit_fix *best = &a->f.fix;
+    if (fix.fixed_at && (!best->known || fix.fixed_at > best->when)) {
+        best->known = true;
+        best->when = fix.fixed_at;
+        snprintf(best->package, sizeof best->package, "%s", c->package);
+        snprintf(best->version, sizeof best->version, "%s", fix.fixed_version);
+    }
+    return HC_SUCCESS;
+}
+
+hc_result audit_key_ages(struct audit *a)
+{
+    bool pending = false;
+    for (size_t i = 0; a->db && i < a->f.ncopies; i++) {
+        const struct audit_copy *c = &a->f.copies[i];
+        if (c->is_libssl && c->package[0] && strcmp(c->package_manager, "dpkg") == 0 &&
+            !seen_package(a, i, c->package))
+            HC_TRY(package_fix(a, c, &pending));
+    }
+    if (pending) /* not fixed yet: every key is older than a fix to come; the upgrade is first */
+        memset(&a->f.fix, 0, sizeof a->f.fix);
+    for (size_t i = 0; a->f.fix.known && i < a->f.ncerts; i++) {
+        struct audit_cert *c = &a->f.certs[i];
+        if (c->service[0] && c->key_mtime) /* in use: named by a server's configuration */
+            c->key_age = c->key_mtime < a->f.fix.when ? KEY_AGE_BEFORE_FIX : KEY_AGE_AFTER_FIX;
+    }
+    return HC_SUCCESS;
 }

@@ -106,6 +106,7 @@ static void run_collectors(struct audit *a)
         collect(a, audit_self_scan(a), "self-scan");
     audit_mark_processes(a);
     audit_mark_certificates(a);
+    collect(a, audit_key_ages(a), "key ages");
 }
 
 static int exit_status(const struct audit_findings *f)

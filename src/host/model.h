@@ -83,6 +83,24 @@ struct audit_process {
     size_t nsockets;
 };
 
+/* A key's age against the OpenSSL fix (issue 8): a key that served while the library was
+ * vulnerable may have leaked, one made after the fixed package was installed did not. */
+enum key_age {
+    KEY_AGE_UNKNOWN,    /* no file time, not in use by a service, or no fix in the dpkg logs */
+    KEY_AGE_BEFORE_FIX, /* its file last changed before the fixed package was installed */
+    KEY_AGE_AFTER_FIX,
+};
+
+/* When this machine's libssl was fixed, from the dpkg logs: the install of the first fixed
+ * package version after the last vulnerable one (the latest such moment over its libssl
+ * packages). */
+struct audit_fix {
+    bool known;
+    time_t when;
+    char package[128];
+    char version[128];
+};
+
 struct audit_cert {
     char service[32]; /* nginx, apache, postfix, dovecot, mariadb; "" when only found in /etc */
     char cert_path[PATH_MAX];
@@ -91,6 +109,8 @@ struct audit_cert {
     char not_before[32];
     char spki_sha256[65];
     bool exposed_while_vulnerable; /* its service listened beyond loopback with a vulnerable lib */
+    time_t key_mtime;              /* of the key file (else the certificate file); 0 when unknown */
+    enum key_age key_age;
 };
 
 struct audit_program {
@@ -111,6 +131,7 @@ struct audit_findings {
     size_t nprograms;
     struct audit_cert *certs;
     size_t ncerts;
+    struct audit_fix fix;
     struct audit_socket *unowned_sockets; /* listening, owner not visible */
     size_t nunowned;
 };
@@ -153,5 +174,6 @@ void host_plan_free(struct host_plan *p);
 const char *host_plan_action_name(enum plan_action a); /* "upgrade", "restart"... */
 const char *host_verdict_name(enum host_verdict v);    /* "vulnerable"... */
 const char *host_basis_name(enum host_basis b);        /* "behaviour"... */
+const char *host_key_age_name(enum key_age a);         /* "before_fix", NULL when unknown */
 
 #endif

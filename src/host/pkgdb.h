@@ -200,4 +200,57 @@ enum backport_verdict backport_decide(const struct backport_input *in, char *evi
 
 const char *backport_verdict_name(enum backport_verdict v); /* "fixed_by_backport"... */
 
+/* ---- When the fix arrived: one package's history in dpkg.log (dpkglog.c) ---- */
+
+/* Keys that served while the library was vulnerable may have leaked; keys made after the fixed
+ * package was installed did not, through Heartbleed. dpkg.log says when each version came:
+ *   "2014-04-08 10:00:00 upgrade libssl1.0.0:amd64 1.0.1e-2+deb7u4 1.0.1e-2+deb7u5"
+ *   "2014-04-08 10:00:01 status installed libssl1.0.0:amd64 1.0.1e-2+deb7u5"
+ *   "2013-05-04 09:00:00 install libssl1.0.0:amd64 <none> 1.0.1e-2"
+ * Times are the audited machine's local time, as dpkg wrote them, read with this process's
+ * time zone (the same one file times are shown in). */
+
+enum dpkglog_kind { DPKGLOG_INSTALL, DPKGLOG_UPGRADE, DPKGLOG_STATUS_INSTALLED };
+
+struct dpkglog_event {
+    time_t when;
+    enum dpkglog_kind kind;
+    char package[128];     /* without ":arch" */
+    char old_version[128]; /* upgrade: the version it replaced; "" otherwise */
+    char version[128];     /* the version installed */
+};
+
+/* One log line (len bytes, no newline needed; any bytes) as an event; false for every other
+ * line ("status half-configured", "startup", "configure", "remove", malformed ones). */
+bool dpkglog_parse_line(const char *line, size_t len, struct dpkglog_event *out);
+
+struct dpkglog_history {
+    struct dpkglog_event *events; /* of one package, in no particular order */
+    size_t count, cap;
+};
+
+/* Adds the events of PACKAGE ("libssl1.0.0", no ":arch") found in a log's text. NOMEM only. */
+HC_MUST_CHECK hc_result dpkglog_add_text(struct dpkglog_history *h, const char *package,
+                                         const char *text, size_t len);
+/* Reads ROOT/var/log/dpkg.log and its rotations (dpkg.log.1, dpkg.log.2.gz: zlib), in any
+ * order; missing logs add nothing. NOMEM only: unreadable logs are logs we do not have. */
+HC_MUST_CHECK hc_result dpkglog_read(const char *root, const char *package,
+                                     struct dpkglog_history *h);
+void dpkglog_history_free(struct dpkglog_history *h);
+
+enum dpkglog_state { DPKGLOG_VERSION_VULNERABLE, DPKGLOG_VERSION_FIXED, DPKGLOG_VERSION_UNKNOWN };
+
+/* What the history says about the fix, given a judge of versions (the back-port table). */
+struct dpkglog_fix {
+    bool vulnerable_seen;    /* a vulnerable version was installed at some point in the logs */
+    time_t vulnerable_until; /* the last moment the logs show one installed */
+    time_t fixed_at;         /* the first fixed version installed after that; 0: none yet */
+    char fixed_version[128];
+};
+
+/* Sorts h's events by time first (stable: a log's own order decides ties). */
+void dpkglog_find_fix(struct dpkglog_history *h,
+                      enum dpkglog_state (*judge)(const char *version, void *ctx), void *ctx,
+                      struct dpkglog_fix *out);
+
 #endif

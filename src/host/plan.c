@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *host_plan_action_name(enum plan_action a)
 {
@@ -22,6 +23,11 @@ const char *host_basis_name(enum host_basis b)
 {
     static const char *const names[] = {"behaviour", "build", "version", "package", "none"};
     return (unsigned)b < sizeof names / sizeof names[0] ? names[b] : "none";
+}
+
+const char *host_key_age_name(enum key_age a)
+{
+    return a == KEY_AGE_BEFORE_FIX ? "before_fix" : a == KEY_AGE_AFTER_FIX ? "after_fix" : NULL;
 }
 
 /* ---- building ---- */
@@ -144,6 +150,25 @@ static void rotate_cert(struct builder *b, const struct audit_cert *c)
         c->subject[0] ? c->subject : "subject unknown", c->spki_sha256);
 }
 
+/* The dpkg logs date the fix: a key file older than it served while the library was vulnerable. */
+static void rotate_old_key(struct builder *b, const struct audit_findings *f,
+                           const struct audit_cert *c)
+{
+    const char *what = c->cert_path[0] ? c->cert_path : c->key_path;
+    char fixed[32];
+    struct tm tm;
+    localtime_r(&f->fix.when, &tm);
+    strftime(fixed, sizeof fixed, "%Y-%m-%d %H:%M", &tm);
+    add(b, PLAN_ROTATE_KEY, what, NULL,
+        "its key (used by %s) is older than the fix: %.64s %.64s was installed on %s; the key "
+        "served while OpenSSL was vulnerable and may have leaked: make a NEW key and re-issue",
+        c->service, f->fix.package, f->fix.version, fixed);
+    add(b, PLAN_REVOKE, what, NULL,
+        "the certificate for the old key (%s) stays valid for whoever holds that key until it is "
+        "revoked",
+        c->subject[0] ? c->subject : "subject unknown");
+}
+
 static void after_exposure(struct builder *b, const struct audit_process *p)
 {
     char name[256];
@@ -183,6 +208,9 @@ int host_plan_build(const struct audit_findings *f, struct host_plan *out)
     for (size_t i = 0; i < f->ncerts; i++)
         if (f->certs[i].exposed_while_vulnerable)
             rotate_cert(&b, &f->certs[i]);
+    for (size_t i = 0; i < f->ncerts; i++)
+        if (f->certs[i].key_age == KEY_AGE_BEFORE_FIX)
+            rotate_old_key(&b, f, &f->certs[i]);
     for (size_t i = 0; i < f->nprocesses; i++)
         if (exposed(&f->processes[i]))
             after_exposure(&b, &f->processes[i]);

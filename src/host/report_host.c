@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- JSON Lines: one object per finding, "type" says which ---- */
 
@@ -72,6 +73,23 @@ static json_t *process_json(const struct audit_findings *f, const struct audit_p
     return o;
 }
 
+/* Local time, as dpkg writes its log and as the operator reads file times. */
+static void local_iso8601(time_t t, char *out, size_t cap)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+static json_t *time_or_null(time_t t)
+{
+    char when[40];
+    if (!t)
+        return json_null();
+    local_iso8601(t, when, sizeof when);
+    return json_string(when);
+}
+
 static json_t *cert_json(const struct audit_cert *c)
 {
     json_t *o = json_object();
@@ -83,6 +101,8 @@ static json_t *cert_json(const struct audit_cert *c)
     json_object_set_new(o, "not_before", str_or_null(c->not_before));
     json_object_set_new(o, "spki_sha256", str_or_null(c->spki_sha256));
     json_object_set_new(o, "exposed_while_vulnerable", json_boolean(c->exposed_while_vulnerable));
+    json_object_set_new(o, "key_mtime", time_or_null(c->key_mtime));
+    json_object_set_new(o, "key_age", str_or_null(host_key_age_name(c->key_age)));
     return o;
 }
 
@@ -147,6 +167,14 @@ static void host_json(FILE *out, const struct audit_findings *f, const struct ho
     json_object_set_new(s, "restart_needed", json_integer((json_int_t)count_restarts(f)));
     json_object_set_new(s, "unseen_processes", json_integer(f->unseen_processes));
     json_object_set_new(s, "plan_steps", json_integer((json_int_t)plan->nsteps));
+    json_t *fix = json_null();
+    if (f->fix.known) {
+        fix = json_object();
+        json_object_set_new(fix, "package", report_json_text(f->fix.package));
+        json_object_set_new(fix, "version", report_json_text(f->fix.version));
+        json_object_set_new(fix, "installed", time_or_null(f->fix.when));
+    }
+    json_object_set_new(s, "fix", fix);
     emit(out, s);
 }
 
@@ -260,6 +288,19 @@ static void text_certs(FILE *out, const struct audit_findings *f, const struct h
         say(out, "      %s, since %s, key sha256 ", c->subject[0] ? c->subject : "?",
             c->not_before[0] ? c->not_before : "?");
         fprintf(out, "%.16s...\n", c->spki_sha256);
+        if (c->key_age != KEY_AGE_UNKNOWN) {
+            char when[40];
+            local_iso8601(c->key_mtime, when, sizeof when);
+            fprintf(out, "      key file changed %s: %s the fix%s\n", when,
+                    c->key_age == KEY_AGE_BEFORE_FIX ? "BEFORE" : "after",
+                    c->key_age == KEY_AGE_BEFORE_FIX ? ", ROTATE" : "");
+        }
+    }
+    if (shown && f->fix.known) {
+        char when[40];
+        local_iso8601(f->fix.when, when, sizeof when);
+        say(out, "  (the fix: %s %s, installed ", f->fix.package, f->fix.version);
+        fprintf(out, "%s, from the dpkg log)\n", when);
     }
 }
 

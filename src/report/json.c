@@ -77,6 +77,8 @@ static json_t *cert_json(const struct probe_evidence *ev)
     json_object_set_new(o, "key_bits", json_integer(ev->cert.key_bits));
     json_object_set_new(o, "sha256", report_json_text(sha));
     json_object_set_new(o, "spki_sha256", report_json_text(spki));
+    json_object_set_new(o, "serial",
+                        ev->cert.serial[0] ? report_json_text(ev->cert.serial) : json_null());
     json_object_set_new(o, "chain_length", json_integer((json_int_t)ev->chain_length));
     return o;
 }

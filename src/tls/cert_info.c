@@ -24,7 +24,7 @@ static int utf8_boundary(const char *s, int n)
     return n - lead >= need ? n : lead;
 }
 
-static void name_to_string(const X509_NAME *name, char *out, size_t cap)
+void tls_name_string(const X509_NAME *name, char *out, size_t cap)
 {
     out[0] = '\0';
     BIO *bio = BIO_new(BIO_s_mem());
@@ -40,6 +40,27 @@ static void name_to_string(const X509_NAME *name, char *out, size_t cap)
         out[n] = '\0';
     }
     BIO_free(bio);
+}
+
+void tls_serial_hex(const ASN1_INTEGER *serial, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!serial || cap == 0)
+        return;
+    const unsigned char *p = ASN1_STRING_get0_data(serial);
+    int len = ASN1_STRING_length(serial);
+    bool negative = ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER;
+    if (len < 0 || (size_t)len * 2 > TLS_SERIAL_HEX_MAX || (size_t)len * 2 + 2 > cap)
+        return; /* not a serial any CA issues: better no name than a truncated one */
+    int first = 0;
+    while (first + 1 < len && p[first] == 0)
+        first++; /* DER's sign octet: the value as `openssl x509 -serial` prints it */
+    size_t o = 0;
+    if (negative)
+        out[o++] = '-';
+    for (int i = first; i < len; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%02x", p[i]);
+    out[o] = '\0';
 }
 
 static void time_to_iso8601(const ASN1_TIME *t, char *out, size_t cap)
@@ -92,11 +113,12 @@ hc_result tls_cert_info_from_der(const uint8_t *der, size_t len, struct tls_cert
     res = spki_digest(x, info.spki_sha256);
     if (!hc_ok(res))
         goto done;
-    name_to_string(X509_get_subject_name(x), info.subject, sizeof info.subject);
-    name_to_string(X509_get_issuer_name(x), info.issuer, sizeof info.issuer);
+    tls_name_string(X509_get_subject_name(x), info.subject, sizeof info.subject);
+    tls_name_string(X509_get_issuer_name(x), info.issuer, sizeof info.issuer);
     time_to_iso8601(X509_get0_notBefore(x), info.not_before, sizeof info.not_before);
     time_to_iso8601(X509_get0_notAfter(x), info.not_after, sizeof info.not_after);
     key_details(x, &info);
+    tls_serial_hex(X509_get0_serialNumber(x), info.serial, sizeof info.serial);
     *out = info;
 done:
     X509_free(x);

@@ -274,6 +274,8 @@ const char *tls_alert_name(uint8_t description); /* "unexpected_message", NULL w
 
 /* ---- certificate details, parsed by libcrypto (cert_info.c) ---- */
 
+enum { TLS_SERIAL_HEX_MAX = 128 }; /* 64 octets: three times what RFC 5280 allows */
+
 struct tls_cert_info {
     char subject[512]; /* RFC 2253 */
     char issuer[512];
@@ -283,11 +285,23 @@ struct tls_cert_info {
     int key_bits;
     uint8_t sha256[32];      /* of the DER certificate */
     uint8_t spki_sha256[32]; /* of the DER SubjectPublicKeyInfo: same key, same value */
+    /* serialNumber (RFC 5280 section 4.1.2.2) as lower-case hex of its content octets, "-"
+     * first when negative; with the issuer it names the certificate in a CRL. "" when longer
+     * than TLS_SERIAL_HEX_MAX digits (RFC 5280 allows 20 octets). */
+    char serial[TLS_SERIAL_HEX_MAX + 2];
 };
 
 /* HC_ERR_BAD_CERTIFICATE when libcrypto rejects the DER or bytes follow it. */
 HC_MUST_CHECK hc_result tls_cert_info_from_der(const uint8_t *der, size_t len,
                                                struct tls_cert_info *out);
+
+struct asn1_string_st;
+struct X509_name_st;
+/* A serial number (an ASN1_INTEGER) in the form of tls_cert_info.serial. */
+void tls_serial_hex(const struct asn1_string_st *serial, char *out, size_t cap);
+/* A distinguished name (an X509_NAME) in the form of tls_cert_info.subject and .issuer, so
+ * that names from other objects (a CRL's issuer) compare equal as strings. */
+void tls_name_string(const struct X509_name_st *name, char *out, size_t cap);
 
 /* Decoding a certificate with OpenSSL 3 costs far more than the rest of a probe (its public
  * key goes through the provider decoders), and a mass scan meets the same certificate on many

@@ -3,6 +3,7 @@
 # targets at once - vulnserver vulnerable, vulnserver patched (nginx style), openssl s_server,
 # a closed port, a plain HTTP server - and checks: no memory errors, no definite or indirect
 # leaks (valgrind exits 99 otherwise), every verdict right, exit status 1. Then ONE
+# `heartcheck verify` with that scan as its baseline and a CRL, with the same checks. Then ONE
 # `heartcheck host --root TREE --no-probe --json` of a synthetic tree, with the same checks.
 # Prints "ok - NAME" / "FAIL - NAME: ..." and the closing "N passed, N failed".
 # shellcheck source=tests/integration/lib.sh
@@ -92,6 +93,33 @@ for t in "${targets[@]}"; do
         fail "$t -> ${want[$t]}" "got ${got:-nothing} ($line)"
     fi
 done
+
+# ---- verify with that scan as its baseline, and a CRL (openssl ca -gencrl): the baseline
+# parser, the verdict table, the CRL reader and the engine runs per dialogue, under valgrind ----
+printf '%s\n' "$SCAN_OUT" >"$WORK/baseline.jsonl"
+mkdir -p "$WORK/ca"
+: >"$WORK/ca/index.txt"
+echo 1000 >"$WORK/ca/crlnumber"
+printf '[ca]\ndefault_ca = c\n[c]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha256\ndefault_crl_days = 1\n' \
+    "$WORK/ca/index.txt" "$WORK/ca/crlnumber" >"$WORK/ca/ca.cnf"
+openssl ca -config "$WORK/ca/ca.cnf" -gencrl -keyfile "$KEY" -cert "$CERT" -out "$WORK/ca/x.crl" \
+    >/dev/null 2>&1 || fail "openssl ca -gencrl" "could not make a CRL"
+run_cmd timeout -k 2 180 valgrind -q --error-exitcode=99 --leak-check=full \
+    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+    "$HC_BIN" verify --json --timeout 10 --baseline "$WORK/baseline.jsonl" --crl "$WORK/ca/x.crl"
+if [ "$SCAN_RC" -eq 99 ] || [ "$SCAN_RC" -ge 124 ]; then
+    fail "valgrind verify: no memory errors, no definite/indirect leaks" "exit $SCAN_RC: $(tail -n 60 "$WORK/scan.err")"
+else
+    ok "valgrind verify: no memory errors, no definite/indirect leaks (${SCAN_MS} ms)"
+fi
+expect_eq "verify: exit 1 (the vulnerable target still is), one line per target" \
+    "$SCAN_RC $(printf '%s' "$SCAN_OUT" | grep -c .)" "1 ${#targets[@]}"
+if jq -e -s 'map(select(.verify == "still_vulnerable" and .revoked == false)) | length == 1' \
+    <<<"$SCAN_OUT" >/dev/null 2>&1; then
+    ok "verify: still_vulnerable, its certificate absent from its issuer's CRL (revoked false)"
+else
+    fail "verify: still_vulnerable, revoked false" "$SCAN_OUT"
+fi
 
 # ---- the host audit of a synthetic root tree (tests/host/roots.sh): versions, packages, a
 # changelog, a static copy; --root and --no-probe, so no process and no socket is touched ----

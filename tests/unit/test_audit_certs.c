@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include "host/audit.h"
+#include "host/pkgdb.h"
 #include "support/tree.h"
 
 #include <limits.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 
 struct fixture {
     struct tree t;
@@ -274,6 +277,106 @@ static void test_nginx_command_line(void **state)
 }
 
 /* A missing root is an error; an empty one has no certificates. */
+/* ---- key ages: a synthetic dpkg database and log, file times set by the test ---- */
+
+static void set_mtime(const struct tree *t, const char *rel, time_t when)
+{
+    char p[PATH_MAX];
+    tree_path(t, rel, p, sizeof p);
+    struct timeval tv[2] = {{.tv_sec = when}, {.tv_sec = when}};
+    assert_int_equal(utimes(p, tv), 0);
+}
+
+/* libssl1.0.0 from Debian 7 in the findings and the package database, the dpkg log given. */
+static void dpkg_libssl(struct fixture *fx, const char *log)
+{
+    static const char status[] = "Package: libssl1.0.0\nStatus: install ok installed\n"
+                                 "Architecture: amd64\nSource: openssl\n"
+                                 "Version: 1.0.1e-2+deb7u5\n\n";
+    struct audit *a = &fx->a;
+    assert_success(pkgdb_new(fx->t.root, &a->db));
+    assert_success(pkgdb_add_status(a->db, status, sizeof status - 1));
+    struct audit_copy *c = audit_add_copy(a);
+    assert_non_null(c);
+    c->is_libssl = true;
+    snprintf(c->path, sizeof c->path, "/usr/lib/x86_64-linux-gnu/libssl.so.1.0.0");
+    snprintf(c->package, sizeof c->package, "libssl1.0.0");
+    snprintf(c->package_manager, sizeof c->package_manager, "dpkg");
+    snprintf(c->package_version, sizeof c->package_version, "1.0.1e-2+deb7u5");
+    c->verdict = HOST_PATCHED;
+    tree_write_text(&fx->t, "/var/log/dpkg.log", log);
+}
+
+static const char fixed_log[] =
+    "2013-05-04 09:00:00 install libssl1.0.0:amd64 <none> 1.0.1e-2+deb7u4\n"
+    "2014-04-08 10:00:00 upgrade libssl1.0.0:amd64 1.0.1e-2+deb7u4 1.0.1e-2+deb7u5\n"
+    "2014-04-08 10:00:01 status installed libssl1.0.0:amd64 1.0.1e-2+deb7u5\n";
+
+static void test_key_older_than_fix(void **state)
+{
+    struct fixture *fx = *state;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    write_tree(&fx->t);
+    set_mtime(&fx->t, "/etc/ssl/example/site.key", 1393632000); /* 2014-03-01 */
+    dpkg_libssl(fx, fixed_log);
+    assert_success(audit_certificates(&fx->a));
+    assert_success(audit_key_ages(&fx->a));
+    const struct audit_fix *fix = &fx->a.f.fix;
+    assert_true(fix->known);
+    assert_int_equal(fix->when, 1396951200); /* 2014-04-08 10:00:00 UTC */
+    assert_string_equal(fix->package, "libssl1.0.0");
+    assert_string_equal(fix->version, "1.0.1e-2+deb7u5");
+    const struct audit_cert *site = cert_at(&fx->a, "/etc/ssl/example/site.pem");
+    assert_non_null(site);
+    assert_int_equal(site->key_mtime, 1393632000);
+    assert_int_equal(site->key_age, KEY_AGE_BEFORE_FIX);
+    /* A key no server names is not dated: nothing says it was in use. */
+    for (size_t i = 0; i < fx->a.f.ncerts; i++)
+        if (!fx->a.f.certs[i].service[0])
+            assert_int_equal(fx->a.f.certs[i].key_age, KEY_AGE_UNKNOWN);
+    struct host_plan plan;
+    assert_int_equal(host_plan_build(&fx->a.f, &plan), 0);
+    bool rotate = false;
+    for (size_t i = 0; i < plan.nsteps; i++)
+        rotate |= plan.steps[i].action == PLAN_ROTATE_KEY &&
+                  strcmp(plan.steps[i].subject, "/etc/ssl/example/site.pem") == 0;
+    assert_true(rotate);
+    host_plan_free(&plan);
+}
+
+static void test_key_newer_than_fix(void **state)
+{
+    struct fixture *fx = *state;
+    write_tree(&fx->t); /* files made now: long after 2014 */
+    dpkg_libssl(fx, fixed_log);
+    assert_success(audit_certificates(&fx->a));
+    assert_success(audit_key_ages(&fx->a));
+    assert_int_equal(cert_at(&fx->a, "/etc/ssl/example/site.pem")->key_age, KEY_AGE_AFTER_FIX);
+}
+
+/* No fix in the logs (installed fixed from the start, or still vulnerable): no age. */
+static void test_key_age_without_fix(void **state)
+{
+    struct fixture *fx = *state;
+    write_tree(&fx->t);
+    dpkg_libssl(fx, "2014-05-04 09:00:00 install libssl1.0.0:amd64 <none> 1.0.1e-2+deb7u5\n"
+                    "2014-05-04 09:00:00 status installed libssl1.0.0:amd64 1.0.1e-2+deb7u5\n");
+    assert_success(audit_certificates(&fx->a));
+    assert_success(audit_key_ages(&fx->a));
+    assert_false(fx->a.f.fix.known);
+    assert_int_equal(cert_at(&fx->a, "/etc/ssl/example/site.pem")->key_age, KEY_AGE_UNKNOWN);
+    /* Upgraded to a fixed version, then back to a vulnerable one: the fix is pending. */
+    tree_write_text(&fx->t, "/var/log/dpkg.log.1",
+                    "2014-06-01 00:00:00 upgrade libssl1.0.0:amd64 1.0.1e-2+deb7u5 "
+                    "1.0.1e-2+deb7u4\n"
+                    "2014-04-08 10:00:00 upgrade libssl1.0.0:amd64 1.0.1e-2+deb7u4 "
+                    "1.0.1e-2+deb7u5\n");
+    fx->a.f.fix = (struct audit_fix){0};
+    assert_success(audit_key_ages(&fx->a));
+    assert_false(fx->a.f.fix.known);
+}
+
 static void test_empty_and_missing(void **state)
 {
     struct fixture *fx = *state;
@@ -294,6 +397,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exposure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nginx_command_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_and_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_older_than_fix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_newer_than_fix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_age_without_fix, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,8 @@
 
 #include "tls/tls.h"
 
+#include <openssl/asn1.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +84,38 @@ static void test_real_certificate(void **state)
     assert_int_equal(info.key_bits, 2048);
     assert_memory_equal(info.sha256, cert_sha256, 32);
     assert_memory_equal(info.spki_sha256, spki_sha256, 32);
+    /* openssl x509 -serial -noout, in lower case */
+    assert_string_equal(info.serial, "225c41d523d59bcb272e08f37bcab8e935fbbd2e");
+}
+
+/* Serials as DER carries them: leading zero octets dropped, the sign kept, too long ones
+ * (more than TLS_SERIAL_HEX_MAX digits) left empty rather than cut. */
+static void test_serial_hex(void **state)
+{
+    (void)state;
+    char out[TLS_SERIAL_HEX_MAX + 2];
+    ASN1_INTEGER *n = ASN1_INTEGER_new();
+    assert_non_null(n);
+    assert_int_equal(ASN1_INTEGER_set_int64(n, 0x8001), 1);
+    tls_serial_hex(n, out, sizeof out);
+    assert_string_equal(out, "8001");
+    assert_int_equal(ASN1_INTEGER_set_int64(n, -5), 1);
+    tls_serial_hex(n, out, sizeof out);
+    assert_string_equal(out, "-05");
+    assert_int_equal(ASN1_INTEGER_set_int64(n, 0), 1);
+    tls_serial_hex(n, out, sizeof out);
+    assert_string_equal(out, "00");
+    unsigned char big[65];
+    memset(big, 0x7f, sizeof big);
+    assert_int_equal(ASN1_STRING_set(n, big, 64), 1);
+    tls_serial_hex(n, out, sizeof out);
+    assert_int_equal(strlen(out), 128);
+    assert_int_equal(ASN1_STRING_set(n, big, 65), 1);
+    tls_serial_hex(n, out, sizeof out);
+    assert_string_equal(out, "");
+    tls_serial_hex(NULL, out, sizeof out);
+    assert_string_equal(out, "");
+    ASN1_INTEGER_free(n);
 }
 
 static void test_trailing_garbage(void **state)
@@ -180,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_real_certificate),   cmocka_unit_test(test_trailing_garbage),
         cmocka_unit_test(test_truncated),          cmocka_unit_test(test_not_a_certificate),
         cmocka_unit_test(test_hashes_distinguish), cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_serial_hex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

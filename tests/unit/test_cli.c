@@ -193,6 +193,26 @@ static void test_help_and_version(void **state)
     expect_stdout(2, v, "heartcheck ");
 }
 
+/* verify: --baseline is required, its options are checked before anything is read or probed,
+ * and --help wins. */
+static void test_verify_options(void **state)
+{
+    (void)state;
+    USAGE_ERROR("verify", "@");
+    USAGE_ERROR("verify", "--baseline");
+    USAGE_ERROR("verify", "--baseline", "/nonexistent.jsonl", "--timeout", "0");
+    USAGE_ERROR("verify", "--baseline", "/nonexistent.jsonl", "--concurrency", "0");
+    USAGE_ERROR("verify", "--baseline", "/nonexistent.jsonl", "--max-version", "tls1.3");
+    USAGE_ERROR("verify", "--baseline", "/nonexistent.jsonl", "--color", "sometimes");
+    USAGE_ERROR("verify", "--baseline", "/nonexistent.jsonl", "--xmpp-domain", "");
+    USAGE_ERROR("verify", "--baseline", "/nonexistent.jsonl", "--leak", "1");
+    USAGE_ERROR("verify", "--baseline", "/nonexistent.jsonl"); /* cannot be read: exit 2 */
+    char *help[] = {"heartcheck", "verify", "--help", NULL};
+    expect_stdout(3, help, "Usage: heartcheck verify --baseline FILE");
+    char *main_help[] = {"heartcheck", "--help", NULL};
+    expect_stdout(2, main_help, "verify --baseline FILE");
+}
+
 /* The whole path once: our listener accepts in the kernel and never answers -> inconclusive,
  * exit 3, one JSON line on stdout and nothing else there. */
 static void test_scan_own_silent_port(void **state)
@@ -256,13 +276,10 @@ static void test_openvpn(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_command_is_host_audit),
-        cmocka_unit_test(test_unknown_command),
-        cmocka_unit_test(test_scan_without_targets),
-        cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_dump_needs_leak),
-        cmocka_unit_test(test_bad_targets),
-        cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_no_command_is_host_audit), cmocka_unit_test(test_unknown_command),
+        cmocka_unit_test(test_scan_without_targets),     cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_dump_needs_leak),          cmocka_unit_test(test_bad_targets),
+        cmocka_unit_test(test_help_and_version),         cmocka_unit_test(test_verify_options),
         cmocka_unit_test(test_scan_own_silent_port),
         cmocka_unit_test(test_scan_udp),
         cmocka_unit_test(test_openvpn),

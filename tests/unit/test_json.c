@@ -32,9 +32,9 @@ static const char *const schema_keys[] = {
     "time",
 };
 
-static const char *const cert_keys[] = {"subject",   "issuer",      "not_before",
-                                        "not_after", "key_type",    "key_bits",
-                                        "sha256",    "spki_sha256", "chain_length"};
+static const char *const cert_keys[] = {"subject",  "issuer",      "not_before", "not_after",
+                                        "key_type", "key_bits",    "sha256",     "spki_sha256",
+                                        "serial",   "chain_length"};
 
 /* A TLS 1.2 result whose zero-leak probe claimed PROBE_PAYLOAD bytes. */
 static struct probe_result tls12_result(enum probe_verdict v, const char *reason)
@@ -164,7 +164,21 @@ static void test_cert(void **state)
                         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
     assert_string_equal(str(c, "spki_sha256"),
                         "fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0efeeedecebeae9e8e7e6e5e4e3e2e1e0");
+    assert_string_equal(str(c, "serial"), "1000");
     assert_int_equal(num(c, "chain_length"), 2);
+    json_decref(o);
+}
+
+/* A serial too long to name (tls_cert_info leaves it empty) is null, not "". */
+static void test_cert_without_serial(void **state)
+{
+    (void)state;
+    struct probe_result r = tls12_result(PROBE_PATCHED, "dropped");
+    add_cert(&r, "CN=example.com");
+    r.evidence.cert.serial[0] = '\0';
+    struct finding f = make_finding(&r);
+    json_t *o = render_object(&f);
+    assert_true(json_is_null(json_object_get(json_object_get(o, "cert"), "serial")));
     json_decref(o);
 }
 
@@ -446,6 +460,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vulnerable_every_key),
         cmocka_unit_test(test_cert),
+        cmocka_unit_test(test_cert_without_serial),
         cmocka_unit_test(test_nothing_seen),
         cmocka_unit_test(test_starttls),
         cmocka_unit_test(test_every_verdict),

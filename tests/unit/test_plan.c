@@ -368,6 +368,41 @@ static void test_rotate_then_revoke(void **state)
     host_plan_free(&p);
 }
 
+/* A key older than the fix (dpkg log) is rotated even when no exposure was seen (an image,
+ * or the service restarted since); a newer one is not; an exposed one keeps its first why. */
+static void test_rotate_key_older_than_fix(void **state)
+{
+    (void)state;
+    struct audit_cert certs[] = {cert("nginx", "/etc/ssl/old.pem", false),
+                                 cert("postfix", "/etc/ssl/new.pem", false),
+                                 cert("dovecot", "/etc/ssl/both.pem", true)};
+    certs[0].key_age = KEY_AGE_BEFORE_FIX;
+    certs[1].key_age = KEY_AGE_AFTER_FIX;
+    certs[2].key_age = KEY_AGE_BEFORE_FIX;
+    struct audit_findings f = findings();
+    f.certs = certs;
+    f.ncerts = 3;
+    f.fix = (struct audit_fix){.known = true, .when = 1396951200}; /* 2014-04-08 10:00 UTC */
+    snprintf(f.fix.package, sizeof f.fix.package, "libssl1.0.0");
+    snprintf(f.fix.version, sizeof f.fix.version, "1.0.1e-2+deb7u5");
+    struct host_plan p = build(&f);
+    long rotate = step_of(&p, PLAN_ROTATE_KEY, "/etc/ssl/old.pem");
+    assert_true(rotate >= 0);
+    assert_non_null(strstr(p.steps[rotate].why, "older than the fix"));
+    assert_non_null(strstr(p.steps[rotate].why, "libssl1.0.0 1.0.1e-2+deb7u5"));
+    assert_true(step_of(&p, PLAN_REVOKE, "/etc/ssl/old.pem") > rotate);
+    assert_int_equal(step_of(&p, PLAN_ROTATE_KEY, "/etc/ssl/new.pem"), -1);
+    long both = step_of(&p, PLAN_ROTATE_KEY, "/etc/ssl/both.pem");
+    assert_non_null(strstr(p.steps[both].why, "exposed with a vulnerable OpenSSL"));
+    assert_int_equal(count_of(&p, PLAN_ROTATE_KEY), 2);
+    assert_int_equal(count_of(&p, PLAN_REVOKE), 2);
+    assert_well_formed(&p);
+    host_plan_free(&p);
+    assert_string_equal(host_key_age_name(KEY_AGE_BEFORE_FIX), "before_fix");
+    assert_string_equal(host_key_age_name(KEY_AGE_AFTER_FIX), "after_fix");
+    assert_null(host_key_age_name(KEY_AGE_UNKNOWN));
+}
+
 static void test_exposed_reset_and_logs(void **state)
 {
     (void)state;
@@ -538,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_restart_stale),
         cmocka_unit_test(test_answers_probe),
         cmocka_unit_test(test_rotate_then_revoke),
+        cmocka_unit_test(test_rotate_key_older_than_fix),
         cmocka_unit_test(test_exposed_reset_and_logs),
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_rebuild_before_restarts),

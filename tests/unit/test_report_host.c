@@ -344,7 +344,51 @@ static void test_json_empty(void **state)
     assert_int_equal(num(sum, "copies"), 0);
     assert_int_equal(num(sum, "vulnerable"), 0);
     assert_int_equal(num(sum, "plan_steps"), 0);
+    assert_true(json_is_null(json_object_get(sum, "fix")));
     free_lines(&l);
+    free(text);
+}
+
+/* Key ages against the fix from the dpkg log: in the certificate lines, the summary and the
+ * text (in UTC here). */
+static void test_key_age(void **state)
+{
+    (void)state;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    struct world w;
+    memset(&w, 0, sizeof w);
+    SET(w.f.hostname, "img");
+    SET(w.f.root_dir, "/mnt/img");
+    struct audit_cert *k = &w.certs[0];
+    SET(k->service, "nginx");
+    SET(k->cert_path, "/etc/ssl/site.pem");
+    k->key_mtime = 1393632000; /* 2014-03-01 */
+    k->key_age = KEY_AGE_BEFORE_FIX;
+    SET(w.certs[1].key_path, "/etc/ssl/other.key");
+    w.f.certs = w.certs;
+    w.f.ncerts = 2;
+    w.f.fix = (struct audit_fix){.known = true, .when = 1396951200};
+    SET(w.f.fix.package, "libssl1.0.0");
+    SET(w.f.fix.version, "1.0.1e-2+deb7u5");
+    char *text = render(&w, true, false, false);
+    struct lines l;
+    parse_lines(text, &l);
+    assert_int_equal(l.count, 3);
+    assert_string_equal(str(l.items[0], "key_mtime"), "2014-03-01T00:00:00+0000");
+    assert_string_equal(str(l.items[0], "key_age"), "before_fix");
+    assert_true(json_is_null(json_object_get(l.items[1], "key_mtime")));
+    assert_true(json_is_null(json_object_get(l.items[1], "key_age")));
+    const json_t *fix = json_object_get(l.items[2], "fix");
+    assert_string_equal(str(fix, "package"), "libssl1.0.0");
+    assert_string_equal(str(fix, "version"), "1.0.1e-2+deb7u5");
+    assert_string_equal(str(fix, "installed"), "2014-04-08T10:00:00+0000");
+    free_lines(&l);
+    free(text);
+    text = render(&w, false, false, false);
+    assert_non_null(
+        strstr(text, "key file changed 2014-03-01T00:00:00+0000: BEFORE the fix, ROTATE"));
+    assert_non_null(strstr(text, "(the fix: libssl1.0.0 1.0.1e-2+deb7u5, installed 2014-04-08"));
     free(text);
 }
 
@@ -536,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_json_lines),   cmocka_unit_test(test_json_empty),
         cmocka_unit_test(test_json_hostile), cmocka_unit_test(test_text_sections),
         cmocka_unit_test(test_text_clean),   cmocka_unit_test(test_text_hostile),
+        cmocka_unit_test(test_key_age),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

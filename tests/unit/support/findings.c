@@ -39,6 +39,7 @@ void result_add_cert(struct probe_result *r, const char *subject, const char *is
     snprintf(c->not_after, sizeof c->not_after, "2027-11-21T12:35:37Z");
     snprintf(c->key_type, sizeof c->key_type, "RSA");
     c->key_bits = 2048;
+    snprintf(c->serial, sizeof c->serial, "1000");
     for (size_t i = 0; i < 32; i++) {
         c->sha256[i] = (uint8_t)i;
         c->spki_sha256[i] = (uint8_t)(0xff - i);
