@@ -1,0 +1,213 @@
+/* The drivers: capture files (pcap, pcapng, standard input) and live interfaces, read with
+ * libpcap and fed to the analyzer frame by frame (pcap_next_ex: no copy, no allocation). */
+#include "pcap/output.h"
+
+#include <pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcap/internal.h"
+
+enum {
+    EXIT_NONE = 0,
+    EXIT_LEAK = 1,
+    EXIT_FAILED = 2,
+    DEFAULT_MAX_FLOWS = 1 << 20,
+    IDLE_SECONDS = 300, /* a TCP flow silent this long (capture time) is closed */
+    LIVE_SNAPLEN = 262144,
+    LIVE_TIMEOUT_MS = 200,
+};
+
+static struct traffic_limits limits_for(const struct traffic_options *o)
+{
+    return (struct traffic_limits){
+        .max_flows = o->max_flows ? o->max_flows : DEFAULT_MAX_FLOWS,
+        .idle_us = (int64_t)IDLE_SECONDS * 1000000,
+        .keep_secrets = o->extract_dir != NULL,
+    };
+}
+
+static int64_t timestamp_us(const struct pcap_pkthdr *h)
+{
+    return (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+}
+
+static bool linktype_ok(pcap_t *p, const char *source)
+{
+    int lt = pcap_datalink(p);
+    if (traffic_linktype_supported(lt))
+        return true;
+    const char *name = pcap_datalink_val_to_name(lt);
+    fprintf(stderr, "heartcheck: %s: link type %s (%d) is not supported\n", source,
+            name ? name : "unknown", lt);
+    return false;
+}
+
+/* Reads one capture to its end. false (with a message) when it could not be opened or read
+ * to the end; the frames read before go to the analyzer all the same. */
+static bool read_capture(struct traffic_analyzer *a, const char *file)
+{
+    char err[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO, err);
+    if (!p) {
+        fprintf(stderr, "heartcheck: %s: not a readable pcap or pcapng capture: %s\n", file,
+                err);
+        return false;
+    }
+    if (!linktype_ok(p, file)) {
+        pcap_close(p);
+        return false;
+    }
+    int lt = pcap_datalink(p);
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int rc;
+    uint64_t frames = 0;
+    while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+        frames++;
+        traffic_analyzer_frame(a, lt, timestamp_us(h), data, h->caplen, h->len);
+    }
+    bool ok = rc == PCAP_ERROR_BREAK;
+    if (!ok)
+        fprintf(stderr,
+                "heartcheck: %s: the capture ends in the middle of a frame or is damaged after "
+                "%llu frames (%s); the results below cover what came before\n",
+                file, (unsigned long long)frames, pcap_geterr(p));
+    pcap_close(p);
+    return ok;
+}
+
+static int status_of(const struct traffic_output *out, bool failed)
+{
+    if (out->leak_found)
+        return EXIT_LEAK;
+    return failed || out->extract_failed ? EXIT_FAILED : EXIT_NONE;
+}
+
+int traffic_run(const struct traffic_options *o)
+{
+    struct traffic_output out;
+    if (!traffic_output_init(&out, stdout, o))
+        return EXIT_FAILED;
+    struct traffic_limits l = limits_for(o);
+    struct traffic_analyzer *a = traffic_analyzer_new(&l, traffic_output_event, &out);
+    if (!a) {
+        fprintf(stderr, "heartcheck: out of memory\n");
+        traffic_output_free(&out);
+        return EXIT_FAILED;
+    }
+    bool failed = false;
+    for (size_t i = 0; i < o->file_count; i++) {
+        out.source = strcmp(o->files[i], "-") ? o->files[i] : "(stdin)";
+        failed |= !read_capture(a, o->files[i]);
+    }
+    traffic_analyzer_finish(a);
+    struct traffic_stats s = traffic_analyzer_stats(a);
+    traffic_output_summary(&out, &s, (unsigned)o->file_count);
+    traffic_analyzer_free(a);
+    int status = status_of(&out, failed);
+    traffic_output_free(&out);
+    return status;
+}
+
+/* ---- live ---- */
+
+static pcap_t *live_handle;
+static volatile sig_atomic_t live_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    live_stop = 1;
+    if (live_handle)
+        pcap_breakloop(live_handle);
+}
+
+struct live_ctx {
+    struct traffic_analyzer *a;
+    int linktype;
+};
+
+static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+    struct live_ctx *c = (struct live_ctx *)user;
+    traffic_analyzer_frame(c->a, c->linktype, timestamp_us(h), data, h->caplen, h->len);
+}
+
+static pcap_t *open_live(const struct traffic_options *o)
+{
+    char err[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_create(o->interface, err);
+    if (!p) {
+        fprintf(stderr, "heartcheck: watch %s: %s\n", o->interface, err);
+        return NULL;
+    }
+    /* Immediate mode: an event is reported when its packet arrives, not when a buffer fills. */
+    if (pcap_set_snaplen(p, LIVE_SNAPLEN) || pcap_set_immediate_mode(p, 1) ||
+        pcap_set_timeout(p, LIVE_TIMEOUT_MS) || pcap_activate(p) < 0) {
+        fprintf(stderr, "heartcheck: watch %s: %s\n", o->interface, pcap_geterr(p));
+        pcap_close(p);
+        return NULL;
+    }
+    if (!linktype_ok(p, o->interface)) {
+        pcap_close(p);
+        return NULL;
+    }
+    if (o->filter) {
+        struct bpf_program prog;
+        if (pcap_compile(p, &prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) ||
+            pcap_setfilter(p, &prog)) {
+            fprintf(stderr, "heartcheck: watch: filter '%s': %s\n", o->filter, pcap_geterr(p));
+            pcap_close(p);
+            return NULL;
+        }
+        pcap_freecode(&prog);
+    }
+    return p;
+}
+
+int traffic_watch(const struct traffic_options *o)
+{
+    struct traffic_output out;
+    if (!traffic_output_init(&out, stdout, o))
+        return EXIT_FAILED;
+    out.source = o->interface;
+    struct traffic_limits l = limits_for(o);
+    struct live_ctx c = {.a = traffic_analyzer_new(&l, traffic_output_event, &out)};
+    pcap_t *p = c.a ? open_live(o) : NULL;
+    if (!p) {
+        traffic_analyzer_free(c.a);
+        traffic_output_free(&out);
+        return EXIT_FAILED;
+    }
+    c.linktype = pcap_datalink(p);
+    live_handle = p;
+    live_stop = 0;
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    if (!o->quiet && !o->json)
+        fprintf(stderr, "heartcheck: watching %s (Ctrl-C to stop)\n", o->interface);
+    bool failed = false;
+    while (!live_stop) {
+        int rc = pcap_dispatch(p, -1, on_frame, (u_char *)&c);
+        if (rc == PCAP_ERROR) {
+            fprintf(stderr, "heartcheck: watch %s: %s\n", o->interface, pcap_geterr(p));
+            failed = true;
+            break;
+        }
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    live_handle = NULL;
+    traffic_analyzer_finish(c.a);
+    struct traffic_stats s = traffic_analyzer_stats(c.a);
+    traffic_output_summary(&out, &s, 0);
+    traffic_analyzer_free(c.a);
+    pcap_close(p);
+    int status = status_of(&out, failed);
+    traffic_output_free(&out);
+    return status;
+}
