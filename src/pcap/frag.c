@@ -14,6 +14,7 @@ struct frag_datagram {
     int64_t first_us;
     size_t total; /* known once the last fragment (MF clear) arrived; 0 before */
     unsigned pieces;
+    size_t covered_units;
     uint64_t covered[UNIT_WORDS];
     uint8_t *data; /* FRAG_MAX_LEN bytes */
 };
@@ -77,14 +78,13 @@ static bool unit_set(const struct frag_datagram *d, size_t u)
     return d->covered[u / 64] >> (u % 64) & 1;
 }
 
-static bool complete(const struct frag_datagram *d)
+/* Units past the end a last fragment declared: a datagram that contradicts itself. */
+static bool covers_past(const struct frag_datagram *d, size_t total)
 {
-    if (!d->total)
-        return false;
-    for (size_t u = 0; u < (d->total + 7) / 8; u++)
-        if (!unit_set(d, u))
-            return false;
-    return true;
+    for (size_t u = (total + 7) / 8; u < UNITS; u++)
+        if (unit_set(d, u))
+            return true;
+    return false;
 }
 
 bool frag_add(struct frag_table *t, const struct frag_key *key, size_t offset, bool more,
@@ -99,6 +99,11 @@ bool frag_add(struct frag_table *t, const struct frag_key *key, size_t offset, b
         reset(d);
         return false;
     }
+    if ((d->total && offset + n > d->total) || (!more && d->total && offset + n != d->total) ||
+        (!more && !d->total && covers_past(d, offset + n))) {
+        reset(d);
+        return false;
+    }
     if (!more)
         d->total = offset + n;
     for (size_t u = offset / 8; u * 8 < offset + n; u++) {
@@ -107,8 +112,9 @@ bool frag_add(struct frag_table *t, const struct frag_key *key, size_t offset, b
         size_t from = u * 8, to = from + 8 < offset + n ? from + 8 : offset + n;
         memcpy(d->data + from, p + (from - offset), to - from);
         d->covered[u / 64] |= (uint64_t)1 << (u % 64);
+        d->covered_units++;
     }
-    if (!complete(d))
+    if (!d->total || d->covered_units != (d->total + 7) / 8)
         return false;
     *datagram = wire_reader_init(d->data, d->total);
     d->used = false; /* its bytes stay valid until this slot is used again */

@@ -1,7 +1,7 @@
 /* pcap internals: the layers between a captured frame and a heartbeat event, shared by the
  * files of src/pcap and their unit tests. Nothing here is part of the module's contract
  * (that is pcap.h). Prefixes: link_/ip_ (decode.c), frag_ (frag.c), stream_ (stream.c),
- * recscan_ (records.c), hb_ (heartbeat.c), flow_ (flow.c). libpcap owns the pcap_ prefix. */
+ * recscan_ (recscan.c), hb_ (pairing.c), flow_ (flow.c). libpcap owns the pcap_ prefix. */
 #ifndef HC_PCAP_INTERNAL_H
 #define HC_PCAP_INTERNAL_H
 
@@ -67,7 +67,7 @@ enum decode_status ip_decode(int linktype, const uint8_t *frame, size_t caplen, 
 
 enum {
     FRAG_MAX_DATAGRAMS = 64, /* reassemblies in progress; the oldest is dropped for a new one */
-    FRAG_MAX_PIECES = 64,    /* fragments per datagram */
+    FRAG_MAX_PIECES = 8192, /* fragments per datagram: one per 8-byte unit */
     FRAG_MAX_LEN = 65535,
     FRAG_TIMEOUT_US = 30 * 1000000, /* RFC 791's suggested 15 s upper bound, doubled */
 };
@@ -88,9 +88,9 @@ void frag_table_free(struct frag_table *t);
 bool frag_add(struct frag_table *t, const struct frag_key *key, size_t offset, bool more,
               const uint8_t *p, size_t n, int64_t ts_us, struct wire_reader *datagram);
 
-/* ---- records.c: TLS and DTLS records in one direction's byte stream ---- */
+/* ---- recscan.c: TLS and DTLS records in one direction's byte stream ---- */
 
-/* What the record scanner tells its owner (heartbeat.c) about one record. */
+/* What the record scanner tells its owner (pairing.c) about one record. */
 struct record_info {
     uint8_t type;
     uint16_t version;
@@ -101,7 +101,7 @@ struct record_info {
     size_t head_len;
     uint32_t captured; /* body bytes that reached the scanner (gaps and snap length cut) */
     bool gap;          /* some body bytes were lost */
-    bool trusted;      /* in sync with evidence (see records.c), not a guess */
+    bool trusted;      /* in sync with evidence (see recscan.c), not a guess */
 };
 
 struct record_sink {
@@ -168,7 +168,9 @@ struct stream_segment {
 
 struct stream {
     bool started;      /* next_seq is known */
-    bool closed;       /* FIN or RST */
+    bool closed;       /* RST, or FIN with every byte before it delivered */
+    bool fin_seen;
+    uint32_t fin_seq;  /* the sequence number of the FIN */
     uint32_t next_seq; /* the first byte not yet delivered */
     size_t pending_count;
     size_t pending_bytes;
@@ -192,7 +194,7 @@ void stream_free(struct stream *s);
 
 /* ---- ciphers: plaintext sizes from record sizes (tls/overhead.c) are in tls.h ---- */
 
-/* ---- heartbeat.c: the analysis of one flow ---- */
+/* ---- pairing.c: the heartbeat analysis of one flow ---- */
 
 enum { HB_PENDING_MAX = 8, HB_PREFIX = 16 };
 

@@ -121,16 +121,22 @@ void stream_segment(struct stream *s, const struct packet *pkt, const struct str
         s->started = true; /* the capture began mid-stream */
         s->next_seq = seq;
     }
-    if (pkt->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
+    if (pkt->tcp_flags & TCP_FLAG_RST)
         s->closed = true;
-    if (!n && !missing)
-        return;
-    int64_t ahead = seq_diff(seq, s->next_seq);
-    if (ahead > 0 && !missing)
-        hold(s, seq, pkt->payload, n, k);
-    else /* in order, old, or cut by the snap length (not worth holding): a gap before it */
-        deliver(s, seq, pkt->payload, n, missing, k);
-    drain(s, k);
+    if (pkt->tcp_flags & TCP_FLAG_FIN) { /* closed once every byte before the FIN is in */
+        s->fin_seen = true;
+        s->fin_seq = seq + (uint32_t)(n + missing);
+    }
+    if (n || missing) {
+        int64_t ahead = seq_diff(seq, s->next_seq);
+        if (ahead > 0 && !missing)
+            hold(s, seq, pkt->payload, n, k);
+        else /* in order, old, or cut by the snap length (not worth holding): a gap before */
+            deliver(s, seq, pkt->payload, n, missing, k);
+        drain(s, k);
+    }
+    if (s->fin_seen && seq_diff(s->next_seq, s->fin_seq) >= 0)
+        s->closed = true;
 }
 
 void stream_flush(struct stream *s, const struct stream_sink *k)
