@@ -65,7 +65,7 @@ static size_t hunt(struct recscan *s, const uint8_t *p, size_t n, bool chunk_sta
             continue;
         if (recscan_plausible(p + i) && trustworthy(p + i, n - i, chunk_start && i == 0)) {
             s->state = RECSCAN_HEADER;
-            s->confirmed = 0;
+            s->confirmed = 1; /* the evidence stands for a record before it */
             return i;
         }
     }
@@ -172,6 +172,11 @@ void recscan_gap(struct recscan *s, uint64_t n, const struct record_sink *k)
         if (!s->body_left)
             end_record(s, k);
         return;
+    }
+    if (s->state == RECSCAN_BODY) { /* the record ends inside the gap: what it showed counts */
+        s->cur.gap = true;
+        s->body_left = 0;
+        end_record(s, k);
     }
     s->hdr_len = 0;
     s->state = RECSCAN_HUNT;

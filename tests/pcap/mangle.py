@@ -8,6 +8,8 @@ analyzer's results can be checked to stay the same:
   TCP:         split (segments of at most 97 bytes), reorder (segments shuffled within a
                window of 6), dup (every segment sent twice), overlap (each segment also sent
                again with the next segment's first bytes)
+  protocols:   starttls (an SMTP dialogue in plaintext before the TLS bytes of each
+               direction), dtls (each TLS record as a DTLS 1.2 record in its own UDP datagram)
 
   mangle.py MODE IN OUT [SEED]
 
@@ -140,15 +142,19 @@ def overlap(header, seq, payload, size=97):
 def reorder(packets, rng, window=6):
     """Shuffles segments that carry data within windows; SYNs, ACKs and FINs keep their place
     (a data segment never really travels before the handshake that allows it)."""
-    data = [i for i, (_, _, f) in enumerate(packets)
-            if parse(f) and parse(f)[2] == 6 and tcp_parts(parse(f)[3])[1]]
+    flows = {}
+    for i, (_, _, f) in enumerate(packets):
+        p = parse(f)
+        if p and p[2] == 6 and tcp_parts(p[3])[1]:
+            flows.setdefault(tuple(sorted((p[3][:2], p[3][2:4]))), []).append(i)
     out = list(packets)
-    for w in range(0, len(data), window):
-        idx = data[w:w + window]
-        moved = [packets[i] for i in idx]
-        rng.shuffle(moved)
-        for i, p in zip(idx, moved):
-            out[i] = p
+    for data in flows.values():
+        for w in range(0, len(data), window):
+            idx = data[w:w + window]
+            moved = [packets[i] for i in idx]
+            rng.shuffle(moved)
+            for i, p in zip(idx, moved):
+                out[i] = p
     return out
 
 
@@ -173,6 +179,70 @@ def fragment(packets, rng, v6):
         if len(frames) > 1:
             rng.shuffle(frames)
         out.extend([sec, usec, f] for f in frames)
+    return out
+
+
+SMTP = {True: b"EHLO test\r\nSTARTTLS\r\n", False: b"220 mx ESMTP\r\n250 STARTTLS\r\n220 go\r\n"}
+
+
+def starttls(packets):
+    """Prepends a plaintext dialogue to the first data of each direction (client: the SYN
+    sender) and shifts the later sequence numbers of that direction."""
+    shift, client = {}, set()
+    out = []
+    for sec, usec, frame in packets:
+        p = parse(frame)
+        if not p or p[2] != 6:
+            out.append([sec, usec, frame])
+            continue
+        src, dst, proto, l4 = p
+        header, payload = tcp_parts(l4)
+        key = (src, l4[:2], dst, l4[2:4])
+        if header[13] & 0x12 == 0x02:
+            client.add(key)
+        seq = struct.unpack("!I", header[4:8])[0]
+        if payload and key not in shift:
+            prefix = SMTP[key in client]
+            shift[key] = len(prefix)
+            payload = prefix + payload
+        elif key in shift and not header[13] & 0x02:
+            seq += shift[key]
+        out.append([sec, usec, eth(ip4(src, dst, 6, with_seq(header, seq) + payload))])
+    return out
+
+
+def udp(src_port, dst_port, payload):
+    return struct.pack("!HHHH", src_port, dst_port, 8 + len(payload), 0) + payload
+
+
+def dtls(packets):
+    """Each direction's TLS records, in capture order (the captures are in order), become
+    DTLS 1.2 records (epoch 1 after ChangeCipherSpec), one per datagram."""
+    buf, epoch, seqno, out = {}, {}, {}, []
+    for sec, usec, frame in packets:
+        p = parse(frame)
+        if not p or p[2] != 6:
+            continue
+        src, dst, proto, l4 = p
+        header, payload = tcp_parts(l4)
+        key = (src, dst, l4[:2], l4[2:4])
+        b = buf.get(key, b"") + payload
+        while len(b) >= 5 and len(b) >= 5 + struct.unpack("!H", b[3:5])[0]:
+            n = struct.unpack("!H", b[3:5])[0]
+            ctype, body, b = b[0], b[5:5 + n], b[5 + n:]
+            e, q = epoch.get(key, 0), seqno.get(key, 0)
+            seqno[key] = q + 1
+            rec = struct.pack("!BHH", ctype, 0xFEFD, e) + q.to_bytes(6, "big") + \
+                struct.pack("!H", n) + body
+            if ctype == 22 and e == 0 and body[:1] in (b"\x01", b"\x02"):
+                # DTLS handshake header: message_seq and fragment fields (RFC 6347 4.2.2).
+                rec = rec[:11] + struct.pack("!H", n + 8) + body[:4] + b"\0\0" + \
+                    b"\0\0\0" + body[1:4] + body[4:]
+            out.append([sec, usec, eth(ip4(src, dst, 17, udp(
+                struct.unpack("!H", l4[:2])[0], struct.unpack("!H", l4[2:4])[0], rec)))])
+            if ctype == 20:
+                epoch[key], seqno[key] = e + 1, 0
+        buf[key] = b
     return out
 
 
@@ -205,6 +275,10 @@ def main():
         packets = segments(packets, lambda h, s, p: [(h, p), (h, p)])
     elif mode == "overlap":
         packets = segments(packets, overlap)
+    elif mode == "starttls":
+        packets = starttls(packets)
+    elif mode == "dtls":
+        packets = dtls(packets)
     else:
         sys.exit("mangle.py: unknown mode " + mode)
     write_pcap(dst, 1, packets)
