@@ -117,6 +117,13 @@ static void close_flow(void *ctx, struct flow *f)
     flow_remove(a->flows, f);
 }
 
+/* Frees a flow without reporting what is under way (the analyzer is going away). */
+static void drop_flow(void *ctx, struct flow *f)
+{
+    struct traffic_analyzer *a = ctx;
+    flow_remove(a->flows, f);
+}
+
 static void tcp_segment(struct traffic_analyzer *a, struct flow *f, int dir,
                         const struct packet *pkt)
 {
@@ -155,6 +162,7 @@ void traffic_analyzer_frame(struct traffic_analyzer *a, int linktype, int64_t ts
 {
     a->stats.frames++;
     a->stats.bytes += wirelen;
+    sweep(a, ts_us); /* first: an idle flow's place may be needed for this frame's */
     struct packet pkt;
     switch (ip_decode(linktype, frame, caplen, wirelen, ts_us, a->frags, &pkt)) {
     case DECODE_PACKET: break;
@@ -182,7 +190,6 @@ void traffic_analyzer_frame(struct traffic_analyzer *a, int linktype, int64_t ts
     size_t open = flow_count(a->flows);
     if (open > a->stats.flows_max)
         a->stats.flows_max = open;
-    sweep(a, ts_us);
 }
 
 void traffic_analyzer_finish(struct traffic_analyzer *a)
@@ -202,7 +209,7 @@ void traffic_analyzer_free(struct traffic_analyzer *a)
     if (!a)
         return;
     if (a->flows) {
-        flow_each_idle(a->flows, INT64_MAX, close_flow, a);
+        flow_each_idle(a->flows, INT64_MAX, drop_flow, a);
         flow_table_free(a->flows);
     }
     frag_table_free(a->frags);

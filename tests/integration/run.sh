@@ -14,7 +14,7 @@ if ! flock /tmp/heartcheck-make.lock make -s >/dev/null 2>"${TMPDIR:-/tmp}/hc-in
 fi
 rm -f "${TMPDIR:-/tmp}/hc-integ-make.$$"
 
-suites=(test_peers.sh test_target.sh test_hostile.sh test_host.sh test_space.sh)
+suites=(test_peers.sh test_target.sh test_hostile.sh test_host.sh test_space.sh test_pcap.sh)
 [ -f "$dir/test_vectors.sh" ] && suites+=(test_vectors.sh)
 # Scale: 20,000 mixed loopback targets, and a 1,000,000-target input under 64 MB of memory.
 suites+=(../scale/scale20k.sh ../scale/rss1m.sh)
