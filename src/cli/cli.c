@@ -570,8 +570,8 @@ static int traffic_command(int argc, char **argv, bool live)
     int ch, status = -1;
     optind = 1;
     opterr = 1;
-    while (status < 0 && (ch = getopt_long(argc, argv, live ? "i:jqh" : "jqh",
-                                           traffic_long_options, NULL)) != -1)
+    while (status < 0 &&
+           (ch = getopt_long(argc, argv, live ? "i:jqh" : "jqh", traffic_long_options, NULL)) != -1)
         status = traffic_option(&o, &color, &help, ch, optarg, live);
     if (status >= 0)
         return status;

@@ -81,8 +81,8 @@ static void on_hello(void *ctx, const uint8_t *msg, size_t n)
 
 static struct record_sink record_sink(struct direction *d)
 {
-    return (struct record_sink){.record = on_record, .heartbeat_body = on_heartbeat_body,
-                                .hello = on_hello, .ctx = d};
+    return (struct record_sink){
+        .record = on_record, .heartbeat_body = on_heartbeat_body, .hello = on_hello, .ctx = d};
 }
 
 struct stream_ctx {

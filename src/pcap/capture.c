@@ -52,8 +52,7 @@ static bool read_capture(struct traffic_analyzer *a, const char *file)
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO, err);
     if (!p) {
-        fprintf(stderr, "heartcheck: %s: not a readable pcap or pcapng capture: %s\n", file,
-                err);
+        fprintf(stderr, "heartcheck: %s: not a readable pcap or pcapng capture: %s\n", file, err);
         return false;
     }
     if (!linktype_ok(p, file)) {

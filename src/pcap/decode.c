@@ -6,8 +6,8 @@
 enum {
     ETHERTYPE_IPV4 = 0x0800,
     ETHERTYPE_IPV6 = 0x86dd,
-    ETHERTYPE_VLAN = 0x8100,  /* IEEE 802.1Q */
-    ETHERTYPE_QINQ = 0x88a8,  /* IEEE 802.1ad */
+    ETHERTYPE_VLAN = 0x8100, /* IEEE 802.1Q */
+    ETHERTYPE_QINQ = 0x88a8, /* IEEE 802.1ad */
     ETHERTYPE_QINQ_OLD = 0x9100,
     MAX_VLAN_TAGS = 4,
     IPV6_HOP_BY_HOP = 0,
@@ -38,8 +38,8 @@ static bool ethernet(struct wire_reader *r, uint16_t *ethertype)
     if (!hc_ok(wire_skip(r, 12)) || !hc_ok(wire_read_u16(r, &type)))
         return false;
     /* 802.1Q tags, stacked for QinQ: each one 2 bytes of TCI then the next type. */
-    for (int i = 0; i < MAX_VLAN_TAGS &&
-                    (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD);
+    for (int i = 0; i < MAX_VLAN_TAGS && (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ ||
+                                          type == ETHERTYPE_QINQ_OLD);
          i++)
         if (!hc_ok(wire_skip(r, 2)) || !hc_ok(wire_read_u16(r, &type)))
             return false;
@@ -87,8 +87,14 @@ bool link_network(int linktype, struct wire_reader frame, uint16_t *ethertype,
     case LINK_RAW:
     case LINK_RAW_BSD:
     case LINK_RAW_LINKTYPE: ok = raw_ip(&r, ethertype); break;
-    case LINK_IPV4: *ethertype = ETHERTYPE_IPV4; ok = true; break;
-    case LINK_IPV6: *ethertype = ETHERTYPE_IPV6; ok = true; break;
+    case LINK_IPV4:
+        *ethertype = ETHERTYPE_IPV4;
+        ok = true;
+        break;
+    case LINK_IPV6:
+        *ethertype = ETHERTYPE_IPV6;
+        ok = true;
+        break;
     default: ok = false;
     }
     if (ok)

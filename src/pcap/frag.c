@@ -48,8 +48,7 @@ static void reset(struct frag_datagram *d)
 }
 
 /* The datagram for key: found, or a free slot, or the oldest (or expired) one recycled. */
-static struct frag_datagram *slot_for(struct frag_table *t, const struct frag_key *key,
-                                      int64_t ts)
+static struct frag_datagram *slot_for(struct frag_table *t, const struct frag_key *key, int64_t ts)
 {
     struct frag_datagram *free_slot = NULL, *oldest = &t->d[0];
     for (size_t i = 0; i < FRAG_MAX_DATAGRAMS; i++) {

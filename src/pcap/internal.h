@@ -67,7 +67,7 @@ enum decode_status ip_decode(int linktype, const uint8_t *frame, size_t caplen, 
 
 enum {
     FRAG_MAX_DATAGRAMS = 64, /* reassemblies in progress; the oldest is dropped for a new one */
-    FRAG_MAX_PIECES = 8192, /* fragments per datagram: one per 8-byte unit */
+    FRAG_MAX_PIECES = 8192,  /* fragments per datagram: one per 8-byte unit */
     FRAG_MAX_LEN = 65535,
     FRAG_TIMEOUT_US = 30 * 1000000, /* RFC 791's suggested 15 s upper bound, doubled */
 };
@@ -94,10 +94,10 @@ bool frag_add(struct frag_table *t, const struct frag_key *key, size_t offset, b
 struct record_info {
     uint8_t type;
     uint16_t version;
-    uint32_t length;   /* from the record header */
-    bool encrypted;    /* after this direction's ChangeCipherSpec (DTLS: epoch > 0) */
-    bool head_known;   /* head[] holds the body's first head_len bytes */
-    uint8_t head[3];   /* heartbeat type and payload_length */
+    uint32_t length; /* from the record header */
+    bool encrypted;  /* after this direction's ChangeCipherSpec (DTLS: epoch > 0) */
+    bool head_known; /* head[] holds the body's first head_len bytes */
+    uint8_t head[3]; /* heartbeat type and payload_length */
     size_t head_len;
     uint32_t captured; /* body bytes that reached the scanner (gaps and snap length cut) */
     bool gap;          /* some body bytes were lost */
@@ -129,14 +129,14 @@ struct recscan {
     uint8_t hdr_len;
     struct record_info cur;
     uint32_t body_left;
-    bool encrypted;      /* a ChangeCipherSpec went by */
-    bool ever_synced;    /* TLS was seen in this direction */
-    unsigned confirmed;  /* consecutive well-formed records since the last (re)sync */
-    bool trusted;        /* the current record's header came with evidence */
-    bool hello_done;     /* the first handshake message was handed over */
+    bool encrypted;     /* a ChangeCipherSpec went by */
+    bool ever_synced;   /* TLS was seen in this direction */
+    unsigned confirmed; /* consecutive well-formed records since the last (re)sync */
+    bool trusted;       /* the current record's header came with evidence */
+    bool hello_done;    /* the first handshake message was handed over */
     uint8_t hello[RECSCAN_HELLO_KEEP];
     size_t hello_len;
-    uint64_t hunted;     /* bytes searched without a sync, while never synced */
+    uint64_t hunted; /* bytes searched without a sync, while never synced */
 };
 
 void recscan_init(struct recscan *s);
@@ -167,8 +167,8 @@ struct stream_segment {
 };
 
 struct stream {
-    bool started;      /* next_seq is known */
-    bool closed;       /* RST, or FIN with every byte before it delivered */
+    bool started; /* next_seq is known */
+    bool closed;  /* RST, or FIN with every byte before it delivered */
     bool fin_seen;
     uint32_t fin_seq;  /* the sequence number of the FIN */
     uint32_t next_seq; /* the first byte not yet delivered */
@@ -201,13 +201,13 @@ enum { HB_PENDING_MAX = 8, HB_PREFIX = 16 };
 struct hb_request {
     int64_t ts_us;
     bool encrypted;
-    uint16_t claimed;   /* payload_length (plaintext) */
-    uint32_t sent;      /* payload bytes really carried (plaintext) */
-    uint32_t plain_lo;  /* plaintext size range of the whole message (encrypted) */
+    uint16_t claimed;  /* payload_length (plaintext) */
+    uint32_t sent;     /* payload bytes really carried (plaintext) */
+    uint32_t plain_lo; /* plaintext size range of the whole message (encrypted) */
     uint32_t plain_hi;
     uint8_t prefix[HB_PREFIX];
     size_t prefix_len;
-    bool malformed;     /* padding < 16 or an over-read: no legitimate peer answers it */
+    bool malformed; /* padding < 16 or an over-read: no legitimate peer answers it */
 };
 
 /* A response under assembly (it may span several records). */
@@ -220,8 +220,8 @@ struct hb_response {
     uint64_t expect;   /* plaintext: 3 + payload_length + 16, the whole message */
     uint32_t plain_lo, plain_hi;
     unsigned records;
-    bool last_full;    /* encrypted: the last record was as large as a record gets */
-    uint8_t *bytes;    /* --extract: the captured message bytes */
+    bool last_full; /* encrypted: the last record was as large as a record gets */
+    uint8_t *bytes; /* --extract: the captured message bytes */
     size_t bytes_len, bytes_cap;
     uint8_t prefix[HB_PREFIX];
     size_t prefix_len;
@@ -256,7 +256,7 @@ struct flow {
     struct traffic_endpoint ep[2]; /* ep[d] sends the bytes of direction d */
     int client;                    /* index of the client in ep[], -1 while unknown */
     int64_t first_us, last_us;
-    uint16_t version;              /* negotiated (ServerHello), 0 unknown */
+    uint16_t version; /* negotiated (ServerHello), 0 unknown */
     uint16_t cipher;
     bool cipher_known;
     bool dtls;

@@ -106,8 +106,8 @@ static bool extract(struct traffic_output *o, const struct traffic_event *e, cha
     char server[80];
     format_endpoint(&e->server, server);
     snprintf(name, 128, "%06u-%s-%s.bin", o->events, traffic_kind_name(e->kind), server);
-    int fd = openat(o->extract_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    0600);
+    int fd =
+        openat(o->extract_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     bool ok = fd >= 0;
     for (size_t done = 0; ok && done < e->secret_len;) {
         ssize_t n = write(fd, e->secret + done, e->secret_len - done);
@@ -173,9 +173,9 @@ static void event_json(struct traffic_output *o, const struct traffic_event *e, 
     json_object_set_new(j, "bytes_requested", int_or_null(e->claimed_known, e->claimed));
     json_object_set_new(j, "payload_sent", int_or_null(e->sent_known, e->sent));
     json_object_set_new(j, "bytes_leaked", int_or_null(e->leaked_known, e->leaked));
-    json_object_set_new(j, "bytes_leaked_max",
-                        int_or_null(e->leaked_known && e->kind == TRAFFIC_LIKELY_LEAK,
-                                    e->leaked_max));
+    json_object_set_new(
+        j, "bytes_leaked_max",
+        int_or_null(e->leaked_known && e->kind == TRAFFIC_LIKELY_LEAK, e->leaked_max));
     json_object_set_new(j, "response_records", int_or_null(is_leak(e->kind), e->records));
     json_object_set_new(j, "paired", json_boolean(e->paired));
     json_object_set_new(j, "extract", file ? report_json_text(file) : json_null());
@@ -191,28 +191,34 @@ static void event_detail(const struct traffic_event *e, char *out, size_t n)
 {
     switch (e->kind) {
     case TRAFFIC_ATTACK:
-        snprintf(out, n, "heartbeat request claims %" PRIu32 " bytes, carries %" PRIu32,
-                 e->claimed, e->sent);
+        snprintf(out, n, "heartbeat request claims %" PRIu32 " bytes, carries %" PRIu32, e->claimed,
+                 e->sent);
         return;
     case TRAFFIC_PROBE:
-        snprintf(out, n, "heartbeat request without 16 bytes of padding, no over-read (%" PRIu32
-                 " bytes): harmless probe", e->claimed);
+        snprintf(out, n,
+                 "heartbeat request without 16 bytes of padding, no over-read (%" PRIu32
+                 " bytes): harmless probe",
+                 e->claimed);
         return;
     case TRAFFIC_MALFORMED:
         snprintf(out, n, "encrypted heartbeat request too small for 16 bytes of padding");
         return;
     case TRAFFIC_LEAK:
         if (e->leaked_known)
-            snprintf(out, n, "vulnerable: answered, %" PRIu64 " bytes of memory leaked in %u record%s",
+            snprintf(out, n,
+                     "vulnerable: answered, %" PRIu64 " bytes of memory leaked in %u record%s",
                      e->leaked, e->records, e->records == 1 ? "" : "s");
         else
-            snprintf(out, n, "vulnerable: answered a heartbeat not in the capture with %" PRIu32
-                     " bytes in %u records", e->claimed, e->records);
+            snprintf(out, n,
+                     "vulnerable: answered a heartbeat not in the capture with %" PRIu32
+                     " bytes in %u records",
+                     e->claimed, e->records);
         return;
     case TRAFFIC_LIKELY_LEAK:
-        snprintf(out, n, "encrypted response larger than its request: about %" PRIu64 "-%" PRIu64
-                 " bytes leaked in %u record%s", e->leaked, e->leaked_max, e->records,
-                 e->records == 1 ? "" : "s");
+        snprintf(out, n,
+                 "encrypted response larger than its request: about %" PRIu64 "-%" PRIu64
+                 " bytes leaked in %u record%s",
+                 e->leaked, e->leaked_max, e->records, e->records == 1 ? "" : "s");
         return;
     }
     out[0] = '\0';
@@ -263,8 +269,8 @@ static struct traffic_victim *victim_for(struct traffic_output *o, const struct 
         o->victim_cap = cap;
     }
     struct traffic_victim *v = &o->victims[o->victim_count++];
-    *v = (struct traffic_victim){.ep = ep, .is_server = e->to_server, .first_us = e->ts_us,
-                                 .last_us = e->ts_us};
+    *v = (struct traffic_victim){
+        .ep = ep, .is_server = e->to_server, .first_us = e->ts_us, .last_us = e->ts_us};
     return v;
 }
 
@@ -381,8 +387,7 @@ static void summary_text(struct traffic_output *o, const struct traffic_victim *
     }
 }
 
-void traffic_output_summary(struct traffic_output *o, const struct traffic_stats *s,
-                            unsigned files)
+void traffic_output_summary(struct traffic_output *o, const struct traffic_stats *s, unsigned files)
 {
     for (size_t i = 0; i < o->victim_count; i++) {
         if (o->json)

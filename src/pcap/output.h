@@ -12,7 +12,7 @@ struct traffic_victim;
 struct traffic_output {
     FILE *out;
     bool json, quiet, color;
-    int extract_fd; /* -1: no --extract */
+    int extract_fd;     /* -1: no --extract */
     const char *source; /* the capture file or interface the events come from */
     unsigned events;
     bool leak_found;

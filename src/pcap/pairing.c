@@ -99,7 +99,8 @@ static void keep_response_bytes(struct hb_side *s)
     if (!r->bytes && !(r->bytes = malloc(HB_RESPONSE_KEEP)))
         return;
     r->bytes_cap = HB_RESPONSE_KEEP;
-    size_t take = s->rec_len < r->bytes_cap - r->bytes_len ? s->rec_len : r->bytes_cap - r->bytes_len;
+    size_t take =
+        s->rec_len < r->bytes_cap - r->bytes_len ? s->rec_len : r->bytes_cap - r->bytes_len;
     memcpy(r->bytes + r->bytes_len, s->rec, take);
     r->bytes_len += take;
 }
@@ -176,14 +177,13 @@ static bool match_encrypted(struct hb_side *req, struct hb_request *out)
     return false;
 }
 
-static void finish_plain(struct traffic_analyzer *a, struct flow *f, int dir,
-                         struct hb_response *r)
+static void finish_plain(struct traffic_analyzer *a, struct flow *f, int dir, struct hb_response *r)
 {
     int requester = 1 - dir;
     struct hb_request q;
     bool paired = match_plain(&f->hb[requester], r, &q);
-    uint64_t carried = r->wire_len > TLS_HEARTBEAT_HEADER_LEN ? r->wire_len - TLS_HEARTBEAT_HEADER_LEN
-                                                              : 0;
+    uint64_t carried =
+        r->wire_len > TLS_HEARTBEAT_HEADER_LEN ? r->wire_len - TLS_HEARTBEAT_HEADER_LEN : 0;
     uint64_t payload = r->claimed < carried ? r->claimed : carried;
     struct traffic_event e = event_for(f, requester, r->ts_us, TRAFFIC_LEAK, false, 0);
     e.records = r->records;
@@ -353,18 +353,26 @@ static void encrypted_record(struct traffic_analyzer *a, struct flow *f, int dir
     for (size_t i = 0; i < peer->pending_count; i++)
         answers |= peer->pending[i].encrypted;
     if (answers || hi > TLS_MAX_PLAINTEXT) {
-        *r = (struct hb_response){.active = true, .encrypted = true, .ts_us = f->last_us,
-                                  .plain_lo = lo, .plain_hi = hi, .records = 1,
+        *r = (struct hb_response){.active = true,
+                                  .encrypted = true,
+                                  .ts_us = f->last_us,
+                                  .plain_lo = lo,
+                                  .plain_hi = hi,
+                                  .records = 1,
                                   .last_full = hi >= TLS_MAX_PLAINTEXT,
-                                  .bytes = r->bytes, .bytes_cap = r->bytes_cap};
+                                  .bytes = r->bytes,
+                                  .bytes_cap = r->bytes_cap};
         return;
     }
-    struct hb_request q = {.ts_us = f->last_us, .encrypted = true, .plain_lo = lo,
-                           .plain_hi = hi, .malformed = hi < HB_MIN_MESSAGE};
+    struct hb_request q = {.ts_us = f->last_us,
+                           .encrypted = true,
+                           .plain_lo = lo,
+                           .plain_hi = hi,
+                           .malformed = hi < HB_MIN_MESSAGE};
     push_request(&f->hb[dir], &q);
     if (q.malformed) {
-        struct traffic_event e = event_for(f, dir, f->last_us, TRAFFIC_MALFORMED, true,
-                                           rec->version);
+        struct traffic_event e =
+            event_for(f, dir, f->last_us, TRAFFIC_MALFORMED, true, rec->version);
         traffic_emit(a, &e);
     }
 }

@@ -51,11 +51,11 @@ struct traffic_event {
     bool sent_known;
     uint32_t sent; /* payload bytes the request carried */
     bool leaked_known;
-    uint64_t leaked;        /* exact (leak) or estimated (likely_leak) */
-    uint64_t leaked_max;    /* likely_leak: the upper end of the estimate */
-    unsigned records;       /* records of the response */
-    bool paired;            /* the response was matched with its request */
-    const uint8_t *secret;  /* leak: the leaked bytes the capture holds (never printed) */
+    uint64_t leaked;       /* exact (leak) or estimated (likely_leak) */
+    uint64_t leaked_max;   /* likely_leak: the upper end of the estimate */
+    unsigned records;      /* records of the response */
+    bool paired;           /* the response was matched with its request */
+    const uint8_t *secret; /* leak: the leaked bytes the capture holds (never printed) */
     size_t secret_len;
 };
 
@@ -63,9 +63,9 @@ const char *traffic_kind_name(enum traffic_kind k); /* "attack", "likely_leak", 
 
 /* The analyzer: frames in, events out through a callback. No I/O of its own. */
 struct traffic_limits {
-    size_t max_flows;     /* flows tracked at once; new ones are ignored past it */
-    int64_t idle_us;      /* a flow idle this long (capture time) is closed */
-    bool keep_secrets;    /* collect leaked bytes for --extract */
+    size_t max_flows;  /* flows tracked at once; new ones are ignored past it */
+    int64_t idle_us;   /* a flow idle this long (capture time) is closed */
+    bool keep_secrets; /* collect leaked bytes for --extract */
 };
 
 struct traffic_analyzer;

@@ -184,8 +184,8 @@ void recscan_gap(struct recscan *s, uint64_t n, const struct record_sink *k)
 
 bool recscan_is_dtls(const uint8_t *p, size_t n)
 {
-    return n >= DTLS_HEADER_LEN && p[0] >= TLS_CT_CHANGE_CIPHER_SPEC &&
-           p[0] <= TLS_CT_HEARTBEAT && p[1] == 0xfe && (p[2] == 0xff || p[2] == 0xfd);
+    return n >= DTLS_HEADER_LEN && p[0] >= TLS_CT_CHANGE_CIPHER_SPEC && p[0] <= TLS_CT_HEARTBEAT &&
+           p[1] == 0xfe && (p[2] == 0xff || p[2] == 0xfd);
 }
 
 /* The first DTLS handshake message, rewritten with a TLS 4-byte header for the hello parser
@@ -218,9 +218,13 @@ void recscan_datagram(struct recscan *s, const uint8_t *p, size_t n, const struc
         size_t have = len <= wire_remaining(&r) ? len : wire_remaining(&r);
         if (!hc_ok(wire_read_bytes(&r, have, &b)))
             return;
-        struct record_info info = {.type = type, .version = version, .length = len,
-                                   .encrypted = epoch > 0, .captured = (uint32_t)have,
-                                   .trusted = true, .gap = have < len};
+        struct record_info info = {.type = type,
+                                   .version = version,
+                                   .length = len,
+                                   .encrypted = epoch > 0,
+                                   .captured = (uint32_t)have,
+                                   .trusted = true,
+                                   .gap = have < len};
         info.head_len = have < sizeof info.head ? have : sizeof info.head;
         memcpy(info.head, b, info.head_len);
         info.head_known = info.head_len == sizeof info.head;

@@ -88,9 +88,8 @@ static void skip_to_earliest(struct stream *s, const struct stream_sink *k)
 static void hold(struct stream *s, uint32_t seq, const uint8_t *p, size_t n,
                  const struct stream_sink *k)
 {
-    while (s->pending_count &&
-           (s->pending_count == STREAM_MAX_PENDING ||
-            s->pending_bytes + n > STREAM_MAX_PENDING_BYTES))
+    while (s->pending_count && (s->pending_count == STREAM_MAX_PENDING ||
+                                s->pending_bytes + n > STREAM_MAX_PENDING_BYTES))
         skip_to_earliest(s, k);
     if (n > STREAM_MAX_PENDING_BYTES || seq_diff(seq, s->next_seq) <= 0) {
         deliver(s, seq, p, n, 0, k);
@@ -102,8 +101,8 @@ static void hold(struct stream *s, uint32_t seq, const uint8_t *p, size_t n,
         return;
     }
     memcpy(copy, p, n);
-    s->pending[s->pending_count++] = (struct stream_segment){.seq = seq, .len = (uint32_t)n,
-                                                             .data = copy};
+    s->pending[s->pending_count++] =
+        (struct stream_segment){.seq = seq, .len = (uint32_t)n, .data = copy};
     s->pending_bytes += n;
 }
 

@@ -24,7 +24,7 @@ static const struct {
 };
 
 enum {
-    AEAD_NONCE = 8,       /* RFC 5288 section 3, RFC 6655 section 3: explicit nonce */
+    AEAD_NONCE = 8, /* RFC 5288 section 3, RFC 6655 section 3: explicit nonce */
     AEAD_TAG = 16,
     CCM8_TAG = 8,
     TLS_MAX_PADDING = 256, /* padding plus its length byte, RFC 5246 section 6.2.3.2 */

@@ -6,8 +6,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const int link_types[] = {LINK_ETHERNET, LINK_NULL,       LINK_LOOP,      LINK_RAW,
-                                 LINK_LINUX_SLL, LINK_LINUX_SLL2, LINK_IPV4,     LINK_IPV6,
+static const int link_types[] = {LINK_ETHERNET,  LINK_NULL,        LINK_LOOP, LINK_RAW,
+                                 LINK_LINUX_SLL, LINK_LINUX_SLL2,  LINK_IPV4, LINK_IPV6,
                                  LINK_RAW_BSD,   LINK_RAW_LINKTYPE};
 
 static void on_event(void *ctx, const struct traffic_event *e)

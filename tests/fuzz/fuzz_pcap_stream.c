@@ -42,8 +42,8 @@ static void put16(uint8_t *p, unsigned v)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t frame[40 + 255];
-    struct traffic_limits l = {.max_flows = 4, .idle_us = 1000000,
-                               .keep_secrets = size && (data[0] & 0x80)};
+    struct traffic_limits l = {
+        .max_flows = 4, .idle_us = 1000000, .keep_secrets = size && (data[0] & 0x80)};
     struct traffic_analyzer *a = traffic_analyzer_new(&l, on_event, NULL);
     if (!a)
         return 0;

@@ -38,8 +38,12 @@ struct conn {
 
 static void send_raw(struct conn *c, int from_server, const uint8_t *p, size_t n, uint8_t flags)
 {
-    struct frame_tcp t = {.src = {10, 0, 0, 1}, .dst = {10, 0, 0, 2}, .sport = 40000,
-                          .dport = 443, .seq = c->seq[from_server], .flags = flags};
+    struct frame_tcp t = {.src = {10, 0, 0, 1},
+                          .dst = {10, 0, 0, 2},
+                          .sport = 40000,
+                          .dport = 443,
+                          .seq = c->seq[from_server],
+                          .flags = flags};
     if (from_server) {
         memcpy(t.src, (uint8_t[]){10, 0, 0, 2}, 4);
         memcpy(t.dst, (uint8_t[]){10, 0, 0, 1}, 4);
@@ -204,8 +208,12 @@ static void test_limits_and_stats(void **state)
     struct traffic_analyzer *a = traffic_analyzer_new(&l, on_event, &s);
     uint8_t frame[FRAME_MAX];
     for (uint16_t p = 1; p <= 5; p++) {
-        struct frame_tcp t = {.src = {10, 0, 0, 1}, .dst = {10, 0, 0, 2}, .sport = p,
-                              .dport = 443, .seq = 1, .flags = TCP_FLAG_SYN};
+        struct frame_tcp t = {.src = {10, 0, 0, 1},
+                              .dst = {10, 0, 0, 2},
+                              .sport = p,
+                              .dport = 443,
+                              .seq = 1,
+                              .flags = TCP_FLAG_SYN};
         size_t len = frame_tcp(frame, &t, NULL, 0);
         traffic_analyzer_frame(a, LINK_ETHERNET, p, frame, len, len);
     }
@@ -214,8 +222,12 @@ static void test_limits_and_stats(void **state)
     assert_int_equal(st.flows_open, 2);
     assert_int_equal(st.flows_dropped, 3);
     /* Much later: the idle flows are swept, a new one fits. */
-    struct frame_tcp t = {.src = {10, 0, 0, 9}, .dst = {10, 0, 0, 2}, .sport = 9, .dport = 443,
-                          .seq = 1, .flags = TCP_FLAG_SYN};
+    struct frame_tcp t = {.src = {10, 0, 0, 9},
+                          .dst = {10, 0, 0, 2},
+                          .sport = 9,
+                          .dport = 443,
+                          .seq = 1,
+                          .flags = TCP_FLAG_SYN};
     size_t len = frame_tcp(frame, &t, NULL, 0);
     traffic_analyzer_frame(a, LINK_ETHERNET, 100000000, frame, len, len);
     st = traffic_analyzer_stats(a);

@@ -26,8 +26,12 @@ static void put_frame(FILE *f, const uint8_t *p, size_t n, uint32_t sec)
 static void segment(FILE *f, int from_server, uint32_t *seq, const uint8_t *p, size_t n,
                     uint8_t flags)
 {
-    struct frame_tcp t = {.src = {10, 0, 0, 1}, .dst = {10, 0, 0, 2}, .sport = 40000,
-                          .dport = 443, .seq = seq[from_server], .flags = flags};
+    struct frame_tcp t = {.src = {10, 0, 0, 1},
+                          .dst = {10, 0, 0, 2},
+                          .sport = 40000,
+                          .dport = 443,
+                          .seq = seq[from_server],
+                          .flags = flags};
     if (from_server) {
         t.src[3] = 2;
         t.dst[3] = 1;
@@ -68,8 +72,8 @@ static int run(const void *ctx)
 {
     const struct run_args *a = ctx;
     char *files[] = {(char *)a->file};
-    struct traffic_options o = {.files = files, .file_count = 1, .json = a->json,
-                                .extract_dir = a->extract};
+    struct traffic_options o = {
+        .files = files, .file_count = 1, .json = a->json, .extract_dir = a->extract};
     return traffic_run(&o);
 }
 

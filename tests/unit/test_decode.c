@@ -10,8 +10,8 @@ static uint8_t frame[FRAME_MAX], out[FRAME_MAX];
 
 static size_t sample(void)
 {
-    struct frame_tcp t = {.src = {192, 0, 2, 1}, .dst = {192, 0, 2, 2}, .sport = 1234,
-                          .dport = 443, .seq = 77};
+    struct frame_tcp t = {
+        .src = {192, 0, 2, 1}, .dst = {192, 0, 2, 2}, .sport = 1234, .dport = 443, .seq = 77};
     return frame_tcp(frame, &t, (const uint8_t *)"hello", 5);
 }
 
@@ -56,8 +56,8 @@ static void test_link_types(void **state)
     static const uint8_t sll2[20] = {0x08, 0x00};
     m = relink(sll2, 20, n);
     assert_sample(ip_decode(LINK_LINUX_SLL2, out, m, m, 0, NULL, &p), &p);
-    static const uint8_t qinq[22] = {[12] = 0x88, [13] = 0xa8, [16] = 0x81, [17] = 0x00,
-                                     [20] = 0x08, [21] = 0x00};
+    static const uint8_t qinq[22] = {
+        [12] = 0x88, [13] = 0xa8, [16] = 0x81, [17] = 0x00, [20] = 0x08, [21] = 0x00};
     m = relink(qinq, 22, n);
     assert_sample(ip_decode(LINK_ETHERNET, out, m, m, 0, NULL, &p), &p);
     assert_int_equal(ip_decode(12345, frame, n, n, 0, NULL, &p), DECODE_IGNORED);
@@ -162,8 +162,8 @@ static void test_ipv4_fragments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_link_types),   cmocka_unit_test(test_snaplen),
-        cmocka_unit_test(test_bad_ipv4),     cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_link_types),     cmocka_unit_test(test_snaplen),
+        cmocka_unit_test(test_bad_ipv4),       cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_ipv4_fragments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

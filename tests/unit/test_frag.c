@@ -52,7 +52,7 @@ static void test_contradictions(void **state)
     fill();
     struct frag_table *t = frag_table_new();
     struct wire_reader r;
-    assert_false(frag_add(t, &key, 0, true, data, 12, 0, &r)); /* not a multiple of 8 */
+    assert_false(frag_add(t, &key, 0, true, data, 12, 0, &r));      /* not a multiple of 8 */
     assert_false(frag_add(t, &key, 65528, false, data, 16, 0, &r)); /* past 65535 */
     assert_false(frag_add(t, &key, 0, true, data, 0, 0, &r));
     /* Two different ends: the datagram is dropped. */

@@ -8,9 +8,15 @@
 
 static struct traffic_event attack(void)
 {
-    struct traffic_event e = {.kind = TRAFFIC_ATTACK, .ts_us = 1700000000123456, .to_server = true,
-                              .version = 0x0303, .claimed_known = true, .claimed = 16384,
-                              .sent_known = true, .sent = 19, .client_known = true};
+    struct traffic_event e = {.kind = TRAFFIC_ATTACK,
+                              .ts_us = 1700000000123456,
+                              .to_server = true,
+                              .version = 0x0303,
+                              .claimed_known = true,
+                              .claimed = 16384,
+                              .sent_known = true,
+                              .sent = 19,
+                              .client_known = true};
     e.client.family = e.server.family = 4;
     e.client.addr[0] = 192;
     e.client.addr[3] = 7;

@@ -30,8 +30,11 @@ static void heartbeat(struct traffic_analyzer *a, struct flow *f, int dir, uint8
     uint8_t head[3 + HB_PREFIX] = {type, (uint8_t)(claimed >> 8), (uint8_t)claimed};
     memset(head + 3, fill, HB_PREFIX);
     hb_body(a, f, dir, 0, head, sizeof head);
-    struct record_info r = {.type = TLS_CT_HEARTBEAT, .version = TLS_VERSION_TLS11,
-                            .length = length, .head_known = true, .trusted = true};
+    struct record_info r = {.type = TLS_CT_HEARTBEAT,
+                            .version = TLS_VERSION_TLS11,
+                            .length = length,
+                            .head_known = true,
+                            .trusted = true};
     memcpy(r.head, head, 3);
     hb_record(a, f, dir, &r);
 }
@@ -112,7 +115,10 @@ static void test_encrypted_dtls(void **state)
 {
     (void)state;
     struct traffic_analyzer *a = analyzer();
-    struct flow f = {.client = 0, .proto = IP_PROTO_UDP, .version = 0xfefd, .cipher = 0x002f,
+    struct flow f = {.client = 0,
+                     .proto = IP_PROTO_UDP,
+                     .version = 0xfefd,
+                     .cipher = 0x002f,
                      .cipher_known = true};
     struct record_info req = {.type = TLS_CT_HEARTBEAT, .length = 16 + 48, .encrypted = true};
     struct record_info resp = req;

@@ -140,8 +140,9 @@ static void test_dtls(void **state)
 {
     (void)state;
     /* Two DTLS 1.2 records in one datagram: a heartbeat at epoch 0, application data at 1. */
-    static const uint8_t d[] = {24, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 5, 1, 0x40, 0x00, 'a',
-                                'b', 23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 9, 9};
+    static const uint8_t d[] = {24, 0xfe, 0xfd, 0,    0,    0,   0,   0,  0,    0,    1,
+                                0,  5,    1,    0x40, 0x00, 'a', 'b', 23, 0xfe, 0xfd, 0,
+                                1,  0,    0,    0,    0,    0,   0,   0,  2,    9,    9};
     struct seen s = {0};
     struct record_sink k = {on_record, on_hb, on_hello, &s};
     struct recscan r;
@@ -174,8 +175,10 @@ static void test_plausible(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_whole_and_split), cmocka_unit_test(test_starttls_and_give_up),
-        cmocka_unit_test(test_gaps),            cmocka_unit_test(test_dtls),
+        cmocka_unit_test(test_whole_and_split),
+        cmocka_unit_test(test_starttls_and_give_up),
+        cmocka_unit_test(test_gaps),
+        cmocka_unit_test(test_dtls),
         cmocka_unit_test(test_plausible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

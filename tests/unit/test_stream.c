@@ -28,7 +28,9 @@ static void on_gap(void *ctx, uint64_t n)
 
 static void seg(struct stream *s, struct out *o, uint32_t seq, const char *text, uint8_t flags)
 {
-    struct packet p = {.seq = seq, .tcp_flags = flags, .payload = (const uint8_t *)text,
+    struct packet p = {.seq = seq,
+                       .tcp_flags = flags,
+                       .payload = (const uint8_t *)text,
                        .payload_len = text ? strlen(text) : 0};
     struct stream_sink k = {on_data, on_gap, o};
     stream_segment(s, &p, &k);
@@ -41,8 +43,8 @@ static void test_in_order_and_retransmission(void **state)
     struct out o = {0};
     seg(&s, &o, 99, NULL, TCP_FLAG_SYN);
     seg(&s, &o, 100, "hello ", 0);
-    seg(&s, &o, 100, "hello ", 0);    /* retransmitted */
-    seg(&s, &o, 103, "lo world", 0);  /* overlaps: only "world" is new */
+    seg(&s, &o, 100, "hello ", 0);   /* retransmitted */
+    seg(&s, &o, 103, "lo world", 0); /* overlaps: only "world" is new */
     assert_string_equal(o.bytes, "hello world");
     seg(&s, &o, 111, NULL, TCP_FLAG_FIN);
     assert_true(s.closed);
@@ -72,8 +74,8 @@ static void test_mid_stream_and_gaps(void **state)
     struct stream s = {0};
     struct out o = {0};
     seg(&s, &o, 5000, "abc", 0); /* no SYN seen: starts here */
-    struct packet cut = {.seq = 5003, .payload = (const uint8_t *)"de", .payload_len = 2,
-                         .missing = 3};
+    struct packet cut = {
+        .seq = 5003, .payload = (const uint8_t *)"de", .payload_len = 2, .missing = 3};
     struct stream_sink k = {on_data, on_gap, &o};
     stream_segment(&s, &cut, &k);
     seg(&s, &o, 5008, "fg", 0);
@@ -121,10 +123,8 @@ static void test_wraparound_and_rst(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_in_order_and_retransmission),
-        cmocka_unit_test(test_out_of_order),
-        cmocka_unit_test(test_mid_stream_and_gaps),
-        cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_in_order_and_retransmission), cmocka_unit_test(test_out_of_order),
+        cmocka_unit_test(test_mid_stream_and_gaps),         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_wraparound_and_rst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

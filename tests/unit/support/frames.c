@@ -37,8 +37,8 @@ size_t frame_tcp(uint8_t *out, const struct frame_tcp *t, const uint8_t *payload
     return FRAME_HEADERS + n;
 }
 
-size_t record_heartbeat(uint8_t *out, uint16_t version, uint8_t type, uint16_t claimed,
-                        size_t sent, uint8_t fill, size_t padding)
+size_t record_heartbeat(uint8_t *out, uint16_t version, uint8_t type, uint16_t claimed, size_t sent,
+                        uint8_t fill, size_t padding)
 {
     size_t body = 3 + sent + padding;
     out[0] = 24;

@@ -19,8 +19,8 @@ size_t frame_tcp(uint8_t *out, const struct frame_tcp *t, const uint8_t *payload
 
 /* A heartbeat record: type 1 or 2, payload_length `claimed`, `sent` payload bytes of `fill`,
  * `padding` zero bytes. Returns its length (out must hold 5 + 3 + sent + padding). */
-size_t record_heartbeat(uint8_t *out, uint16_t version, uint8_t type, uint16_t claimed,
-                        size_t sent, uint8_t fill, size_t padding);
+size_t record_heartbeat(uint8_t *out, uint16_t version, uint8_t type, uint16_t claimed, size_t sent,
+                        uint8_t fill, size_t padding);
 /* A record of any type whose body is `len` bytes of `fill`. */
 size_t record_opaque(uint8_t *out, uint8_t type, uint16_t version, size_t len, uint8_t fill);
 /* A ServerHello record choosing `suite` at `version`. */
