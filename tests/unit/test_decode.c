@@ -30,7 +30,8 @@ static void assert_sample(enum decode_status st, const struct packet *p)
 /* The sample frame under another link layer: header bytes, then the IP packet. */
 static size_t relink(const uint8_t *hdr, size_t hn, size_t n)
 {
-    memcpy(out, hdr, hn);
+    if (hn)
+        memcpy(out, hdr, hn);
     memcpy(out + hn, frame + 14, n - 14);
     return hn + n - 14;
 }

@@ -33,7 +33,8 @@ size_t frame_tcp(uint8_t *out, const struct frame_tcp *t, const uint8_t *payload
     put32(tcp + 4, t->seq);
     tcp[12] = 5 << 4;
     tcp[13] = t->flags ? t->flags : 0x18;
-    memcpy(out + FRAME_HEADERS, payload, n);
+    if (n) /* payload may be NULL for segments without one */
+        memcpy(out + FRAME_HEADERS, payload, n);
     return FRAME_HEADERS + n;
 }
 
