@@ -199,7 +199,6 @@ void stream_free(struct stream *s);
 enum { HB_PENDING_MAX = 8, HB_PREFIX = 16 };
 
 struct hb_request {
-    int64_t ts_us;
     bool encrypted;
     uint16_t claimed;  /* payload_length (plaintext) */
     uint32_t sent;     /* payload bytes really carried (plaintext) */

@@ -262,7 +262,6 @@ static void plain_request(struct traffic_analyzer *a, struct flow *f, int dir,
     struct hb_side *s = &f->hb[dir];
     uint32_t room = rec->length - TLS_HEARTBEAT_HEADER_LEN;
     struct hb_request q = {
-        .ts_us = f->last_us,
         .claimed = claimed,
         .sent = claimed < room ? claimed : room,
         .malformed = (uint32_t)claimed + HB_MIN_MESSAGE > rec->length,
@@ -364,11 +363,8 @@ static void encrypted_record(struct traffic_analyzer *a, struct flow *f, int dir
                                   .bytes_cap = r->bytes_cap};
         return;
     }
-    struct hb_request q = {.ts_us = f->last_us,
-                           .encrypted = true,
-                           .plain_lo = lo,
-                           .plain_hi = hi,
-                           .malformed = hi < HB_MIN_MESSAGE};
+    struct hb_request q = {
+        .encrypted = true, .plain_lo = lo, .plain_hi = hi, .malformed = hi < HB_MIN_MESSAGE};
     push_request(&f->hb[dir], &q);
     if (q.malformed) {
         struct traffic_event e =

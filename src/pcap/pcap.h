@@ -98,7 +98,6 @@ struct traffic_options {
     const char *extract_dir;
     bool json;
     bool quiet;
-    bool verbose;
     bool color;
     size_t max_flows;
 };

@@ -177,6 +177,17 @@ EOF
     [ $? -eq 2 ] && ok "directory as capture" || fail "directory as capture" "$out"
     timeout "$HC_RUN_LIMIT" "$HC_BIN" pcap >/dev/null 2>&1
     [ $? -eq 2 ] && ok "no file: usage error" || fail "no file: usage error" "not 2"
+    timeout "$HC_RUN_LIMIT" "$HC_BIN" watch >/dev/null 2>&1
+    [ $? -eq 2 ] && ok "watch without -i: usage error" || fail "watch without -i" "not 2"
+    timeout "$HC_RUN_LIMIT" "$HC_BIN" watch -i lo 'this is not a filter' >"$WORK/w.out" 2>&1
+    [ $? -eq 2 ] && grep -q "filter" "$WORK/w.out" && ok "watch: a bad filter is an error" ||
+        fail "watch: bad filter" "$(cat "$WORK/w.out")"
+    local cmd
+    for cmd in pcap watch; do
+        out=$(timeout "$HC_RUN_LIMIT" "$HC_BIN" $cmd --help)
+        [ $? -eq 0 ] && grep -q "Usage: heartcheck $cmd" <<<"$out" && ok "$cmd --help" ||
+            fail "$cmd --help" "$out"
+    done
 }
 
 # ---- --extract ----
