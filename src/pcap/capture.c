@@ -1,15 +1,15 @@
 /* The drivers: capture files and live interfaces, fed to the analyzer frame by frame. Classic
- * pcap files are mapped and walked in place; pcapng, standard input and live interfaces go
- * through libpcap (pcap_next_ex, pcap_dispatch: no allocation per frame). */
+ * pcap files are read in large blocks and walked in place; pcapng, standard input and live
+ * interfaces go through libpcap (pcap_next_ex, pcap_dispatch: no allocation per frame). */
 #include "pcap/output.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,8 +25,10 @@ enum {
     LIVE_TIMEOUT_MS = 200,
     PCAP_FILE_HEADER = 24,
     PCAP_RECORD_HEADER = 16,
-    /* A frame longer than this in a classic pcap file means the file is damaged. */
-    PCAP_MAX_FRAME = 1 << 24,
+    /* A frame longer than this in a classic pcap file means the file is damaged (libpcap's
+     * own limit is 256 KB). */
+    PCAP_MAX_FRAME = 1 << 20,
+    READ_BUFFER = 4 << 20,
 };
 
 static struct traffic_limits limits_for(const struct traffic_options *o)
@@ -93,26 +95,59 @@ static bool classic_header(struct wire_reader *r, struct classic *c)
     return true;
 }
 
-/* Frames of a mapped classic pcap file, in place: no copy, no system call per frame. false
- * when the file ends inside a record (reported). */
-static bool classic_frames(struct traffic_analyzer *a, const char *file, struct wire_reader r,
+/* A buffer of the file: frames are handed to the analyzer from it, read() refills it. One
+ * copy per byte (the kernel's), no stdio and no per-frame copy as through libpcap's reader. */
+struct file_buffer {
+    int fd;
+    uint8_t *buf;
+    size_t have, pos;
+    bool eof;
+};
+
+/* Makes at least n bytes available from pos; false at the end of the file. */
+static bool fill(struct file_buffer *b, size_t n)
+{
+    if (b->have - b->pos >= n)
+        return true;
+    memmove(b->buf, b->buf + b->pos, b->have - b->pos);
+    b->have -= b->pos;
+    b->pos = 0;
+    while (!b->eof && b->have < n) {
+        ssize_t got = read(b->fd, b->buf + b->have, READ_BUFFER - b->have);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            b->eof = true;
+        else
+            b->have += (size_t)got;
+    }
+    return b->have >= n;
+}
+
+/* Every frame of a classic pcap file after its header. false when the file ends inside a
+ * record or a record is absurd (reported). */
+static bool classic_frames(struct traffic_analyzer *a, const char *file, struct file_buffer *b,
                            const struct classic *c)
 {
     uint64_t frames = 0;
-    while (wire_remaining(&r)) {
+    while (fill(b, 1)) {
         uint32_t h[4];
-        const uint8_t *data;
+        if (!fill(b, PCAP_RECORD_HEADER)) {
+            report_cut(file, frames, "a record header is cut");
+            return false;
+        }
+        struct wire_reader r = wire_reader_init(b->buf + b->pos, PCAP_RECORD_HEADER);
         for (int i = 0; i < 4; i++)
-            if (!hc_ok(wire_read_u32(&r, &h[i]))) {
-                report_cut(file, frames, "a record header is cut");
+            if (!hc_ok(wire_read_u32(&r, &h[i])))
                 return false;
-            }
         uint32_t sec = field(h[0], c->swap), frac = field(h[1], c->swap);
         uint32_t caplen = field(h[2], c->swap), wirelen = field(h[3], c->swap);
-        if (caplen > PCAP_MAX_FRAME || !hc_ok(wire_read_bytes(&r, caplen, &data))) {
+        if (caplen > PCAP_MAX_FRAME || !fill(b, PCAP_RECORD_HEADER + (size_t)caplen)) {
             report_cut(file, frames, "a frame is longer than what follows");
             return false;
         }
+        const uint8_t *data = b->buf + b->pos + PCAP_RECORD_HEADER;
+        b->pos += PCAP_RECORD_HEADER + caplen;
         frames++;
         int64_t ts = (int64_t)sec * 1000000 + (c->nano ? frac / 1000 : frac);
         traffic_analyzer_frame(a, c->linktype, ts, data, caplen,
@@ -121,37 +156,39 @@ static bool classic_frames(struct traffic_analyzer *a, const char *file, struct 
     return true;
 }
 
-/* Reads a classic pcap file through mmap. Sets *handled false when the file is something
- * else (pcapng, a pipe, standard input): libpcap reads those. */
-static bool read_mapped(struct traffic_analyzer *a, const char *file, bool *handled)
+/* Reads a classic pcap file itself. Sets *handled false when the file is something else
+ * (pcapng, standard input, not a regular file): libpcap reads those. */
+static bool read_classic(struct traffic_analyzer *a, const char *file, bool *handled)
 {
     *handled = false;
     if (!strcmp(file, "-"))
         return true;
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    struct file_buffer b = {.fd = open(file, O_RDONLY | O_CLOEXEC)};
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < PCAP_FILE_HEADER) {
-        if (fd >= 0)
-            close(fd);
+    if (b.fd < 0 || fstat(b.fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        !(b.buf = malloc(READ_BUFFER))) {
+        if (b.fd >= 0)
+            close(b.fd);
         return true;
     }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return true;
-    madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-    struct wire_reader r = wire_reader_init(map, (size_t)st.st_size);
+    posix_fadvise(b.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     struct classic c;
     bool ok = true;
-    if (classic_header(&r, &c)) {
-        *handled = true;
-        if (!traffic_linktype_supported(c.linktype)) {
-            fprintf(stderr, "heartcheck: %s: link type %d is not supported\n", file, c.linktype);
-            ok = false;
-        } else
-            ok = classic_frames(a, file, r, &c);
+    if (fill(&b, PCAP_FILE_HEADER)) {
+        struct wire_reader r = wire_reader_init(b.buf, PCAP_FILE_HEADER);
+        if (classic_header(&r, &c)) {
+            *handled = true;
+            b.pos = PCAP_FILE_HEADER;
+            if (!traffic_linktype_supported(c.linktype)) {
+                fprintf(stderr, "heartcheck: %s: link type %d is not supported\n", file,
+                        c.linktype);
+                ok = false;
+            } else
+                ok = classic_frames(a, file, &b, &c);
+        }
     }
-    munmap(map, (size_t)st.st_size);
+    free(b.buf);
+    close(b.fd);
     return ok;
 }
 
@@ -160,7 +197,7 @@ static bool read_mapped(struct traffic_analyzer *a, const char *file, bool *hand
 static bool read_capture(struct traffic_analyzer *a, const char *file)
 {
     bool handled;
-    bool ok = read_mapped(a, file, &handled);
+    bool ok = read_classic(a, file, &handled);
     if (handled)
         return ok;
     char err[PCAP_ERRBUF_SIZE] = "";
