@@ -4,14 +4,14 @@
 O ?= build
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := libssl libcrypto libuv jansson libelf zlib
+PKGS := libssl libcrypto libuv jansson libelf zlib libpcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-CPPFLAGS += -Isrc -D_GNU_SOURCE $(PKG_CFLAGS)
+CPPFLAGS += -iquote src -D_GNU_SOURCE $(PKG_CFLAGS)
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN_FLAGS)
 LDLIBS += $(PKG_LIBS) -ldl -lm
 

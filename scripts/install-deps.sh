@@ -11,6 +11,8 @@ CLANG_RT="libclang-rt-14-dev"
 # server on loopback ("--dev null", no tun device) for the OpenVPN suite.
 PEERS="openssl gnutls-bin nginx-light curl jq valgrind clang-format procps iproute2 python3 time"
 PEERS="$PEERS tshark openvpn"
+# tcpdump, tshark (editcap) and bc: the traffic analyzer's recorded captures and bench/pcap.
+PEERS="$PEERS tcpdump bc"
 
 # Real servers for the STARTTLS and database tests (tests/integration/servers.sh), which run
 # each one from its own configuration on a free loopback port. Their packages must not leave
@@ -41,7 +43,9 @@ if [ -n "$want" ]; then
     # No questions, no system-wide setup: postfix gets no main.cf and slapd no database; the
     # tests write their own.
     printf '%s\n' 'postfix postfix/main_mailer_type select No configuration' \
-        'slapd slapd/no_configuration boolean true' | $SUDO debconf-set-selections
+        'slapd slapd/no_configuration boolean true' \
+        'wireshark-common wireshark-common/install-setuid boolean false' |
+        $SUDO debconf-set-selections
     $SUDO apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $want
 fi

@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "host/host.h"
+#include "pcap/pcap.h"
 #include "proto/proto.h"
 #include "scan/scan.h"
 #include "targets/targets.h"
@@ -31,6 +32,8 @@ static const char main_usage[] =
     "  scan TARGET...   is this TLS server vulnerable? (zero-leak probe)\n"
     "  verify --baseline FILE [TARGET...]\n"
     "                   was the remediation done? (fixed, new key, new certificate)\n"
+    "  pcap FILE...     was I attacked, did anything leak? (packet captures)\n"
+    "  watch -i IFACE   the same, live\n"
     "\n"
     "Run 'heartcheck COMMAND --help' for a command's options; 'man heartcheck' for more.\n";
 
@@ -668,6 +671,141 @@ static int verify_command(int argc, char **argv)
     return status;
 }
 
+static const char pcap_usage[] =
+    "Usage: heartcheck pcap [OPTIONS] FILE...\n"
+    "\n"
+    "Reads packet captures (pcap or pcapng; '-' for standard input) and reports every\n"
+    "Heartbleed attempt and every leak, in both directions: over-reading heartbeat requests\n"
+    "(attacks), requests without padding (harmless probes), responses that prove the peer\n"
+    "vulnerable with the bytes of memory that left, and encrypted heartbeats whose response\n"
+    "outgrows its request. Any port, STARTTLS, DTLS; IPv4, IPv6, fragments, VLANs.\n"
+    "\n"
+    "Options:\n"
+    "      --extract DIR     write each event's leaked bytes to a new file in DIR (mode 0600)\n"
+    "      --max-flows N     connections followed at once (1048576)\n"
+    "  -j, --json            JSON Lines, one object per event and per victim (docs/json.md)\n"
+    "  -q, --quiet           events only, no summary\n"
+    "      --color WHEN      auto (default: on a terminal), always, never\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Leaked bytes are never printed. Exit status: 0 nothing leaked, 1 a peer leaked memory or\n"
+    "answered a malformed heartbeat (vulnerable), 2 error (a capture unreadable or cut short:\n"
+    "the results so far are printed).\n";
+
+static const char watch_usage[] =
+    "Usage: heartcheck watch -i IFACE [OPTIONS] [BPF FILTER]\n"
+    "\n"
+    "Watches an interface live, like 'heartcheck pcap' on its traffic: each event is printed\n"
+    "the moment it is seen; the summary follows on Ctrl-C (SIGINT) or SIGTERM. The filter is\n"
+    "a tcpdump expression ('tcp port 443'). Needs the right to capture (root or\n"
+    "CAP_NET_RAW).\n"
+    "\n"
+    "Options:\n"
+    "  -i, --interface IFACE the interface (any: all of them)\n"
+    "      --extract DIR     write each event's leaked bytes to a new file in DIR (mode 0600)\n"
+    "      --max-flows N     connections followed at once (1048576)\n"
+    "  -j, --json            JSON Lines, one object per event and per victim (docs/json.md)\n"
+    "  -q, --quiet           events only, no summary\n"
+    "      --color WHEN      auto (default: on a terminal), always, never\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Exit status: 0 nothing leaked, 1 a peer leaked or proved vulnerable, 2 error.\n";
+
+enum { OPT_EXTRACT = 400, OPT_MAX_FLOWS, OPT_TRAFFIC_COLOR };
+
+static const struct option traffic_long_options[] = {
+    {"interface", required_argument, NULL, 'i'},
+    {"extract", required_argument, NULL, OPT_EXTRACT},
+    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+    {"json", no_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"color", required_argument, NULL, OPT_TRAFFIC_COLOR},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Returns -1 to go on, or an exit status. */
+static int traffic_option(struct traffic_options *o, const char **color, bool *help, int ch,
+                          char *arg, bool live)
+{
+    unsigned long v;
+    switch (ch) {
+    case 'i':
+        if (!live)
+            return usage_error("%s", "-i is for 'heartcheck watch'");
+        o->interface = arg;
+        return -1;
+    case OPT_EXTRACT: o->extract_dir = arg; return -1;
+    case OPT_MAX_FLOWS:
+        if (!hc_parse_uint(arg, 1, 1UL << 26, &v))
+            return usage_error("--max-flows: '%s' is not a number from 1 to %lu", arg, 1UL << 26);
+        o->max_flows = v;
+        return -1;
+    case 'j': o->json = true; return -1;
+    case 'q': o->quiet = true; return -1;
+    case OPT_TRAFFIC_COLOR:
+        if (!valid_color(arg))
+            return usage_error("--color: '%s' is not auto, always or never", arg);
+        *color = arg;
+        return -1;
+    case 'h': *help = true; return -1;
+    default: return usage_error("%s", "unknown option or missing argument");
+    }
+}
+
+/* The words after the options, joined with spaces: tcpdump's way of taking a filter. */
+static char *join_words(int argc, char **argv)
+{
+    size_t n = 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    char *s = calloc(1, n);
+    for (int i = 0; s && i < argc; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+/* `pcap` (live false) and `watch` (live true). */
+static int traffic_command(int argc, char **argv, bool live)
+{
+    current_command = live ? "watch " : "pcap ";
+    struct traffic_options o = {0};
+    const char *color = "auto";
+    bool help = false;
+    int ch, status = -1;
+    optind = 1;
+    opterr = 1;
+    while (status < 0 &&
+           (ch = getopt_long(argc, argv, live ? "i:jqh" : "jqh", traffic_long_options, NULL)) != -1)
+        status = traffic_option(&o, &color, &help, ch, optarg, live);
+    if (status >= 0)
+        return status;
+    if (help) {
+        fputs(live ? watch_usage : pcap_usage, stdout);
+        return EXIT_CLEAN;
+    }
+    o.color = want_color(color, !o.json);
+    if (!live) {
+        if (optind >= argc)
+            return usage_error("%s", "pcap: no capture file given ('-' reads standard input)");
+        o.files = argv + optind;
+        o.file_count = (size_t)(argc - optind);
+        return traffic_run(&o);
+    }
+    if (!o.interface)
+        return usage_error("%s", "watch: -i IFACE is required");
+    char *filter = optind < argc ? join_words(argc - optind, argv + optind) : NULL;
+    if (optind < argc && !filter)
+        return EXIT_ERROR;
+    o.filter = filter;
+    status = traffic_watch(&o);
+    free(filter);
+    return status;
+}
+
 int cli_main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -687,6 +825,10 @@ int cli_main(int argc, char **argv)
         return host_command(argc - 1, argv + 1);
     if (strcmp(cmd, "verify") == 0)
         return verify_command(argc - 1, argv + 1);
+    if (strcmp(cmd, "pcap") == 0)
+        return traffic_command(argc - 1, argv + 1, false);
+    if (strcmp(cmd, "watch") == 0)
+        return traffic_command(argc - 1, argv + 1, true);
     fprintf(stderr, "heartcheck: unknown command '%s'\n%s", cmd, main_usage);
     return EXIT_ERROR;
 }

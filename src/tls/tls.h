@@ -448,5 +448,26 @@ HC_MUST_CHECK hc_result dtls_reassembly_add(struct dtls_reassembly *r,
  * HC_ERR_SHORT otherwise. */
 HC_MUST_CHECK hc_result dtls_reassembly_next(struct dtls_reassembly *r,
                                              struct tls_handshake_message *out);
+/* ---- record overhead per suite (overhead.c) ----
+ * What encryption adds to a record, so that a record's length bounds its plaintext
+ * (RFC 5246 section 6.2.3; RFC 6101 section 5.2.3 for SSLv3; RFC 5288, 6655, 7905). */
+
+enum tls_cipher_kind { TLS_CIPHER_STREAM, TLS_CIPHER_BLOCK, TLS_CIPHER_AEAD };
+
+struct tls_record_overhead {
+    enum tls_cipher_kind kind;
+    uint8_t mac_len;     /* stream and block: HMAC output */
+    uint8_t block_len;   /* block: cipher block, also the explicit IV from TLS 1.1 on */
+    uint8_t explicit_iv; /* bytes before the ciphertext: block IV (TLS >= 1.1), AEAD nonce */
+    uint8_t tag_len;     /* AEAD */
+    uint16_t max_padding;
+};
+
+/* false when the suite is unknown to heartcheck. */
+bool tls_record_overhead(uint16_t suite, uint16_t version, struct tls_record_overhead *out);
+/* The plaintext sizes a record body of record_len bytes can carry: [*lo, *hi]. o NULL: the
+ * suite is unknown, and the widest overhead of any suite is assumed. */
+void tls_plaintext_range(const struct tls_record_overhead *o, uint32_t record_len, uint32_t *lo,
+                         uint32_t *hi);
 
 #endif

@@ -15,7 +15,7 @@ fi
 rm -f "${TMPDIR:-/tmp}/hc-integ-make.$$"
 
 suites=(test_peers.sh test_target.sh test_starttls_target.sh test_dtls.sh test_hostile.sh)
-suites+=(test_openvpn.sh test_host.sh test_space.sh)
+suites+=(test_openvpn.sh test_host.sh test_space.sh test_pcap.sh)
 [ -f "$dir/test_vectors.sh" ] && suites+=(test_vectors.sh)
 # STARTTLS and database preludes against real postfix, dovecot, vsftpd, prosody, slapd,
 # postgresql and mariadb (servers.sh).

@@ -4,7 +4,8 @@
 # a closed port, a plain HTTP server - and checks: no memory errors, no definite or indirect
 # leaks (valgrind exits 99 otherwise), every verdict right, exit status 1. Then ONE
 # `heartcheck verify` with that scan as its baseline and a CRL, with the same checks. Then ONE
-# `heartcheck host --root TREE --no-probe --json` of a synthetic tree, with the same checks.
+# `heartcheck host --root TREE --no-probe --json` of a synthetic tree, and ONE
+# `heartcheck pcap --extract` of every capture, with the same checks.
 # Prints "ok - NAME" / "FAIL - NAME: ..." and the closing "N passed, N failed".
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -150,5 +151,21 @@ if jq -e -s 'map(select(.type == "copy")) | length == 3 and all(.verdict == "vul
 else
     fail "host --root: three vulnerable copies (two shared, one static) and the summary" "$SCAN_OUT"
 fi
+
+
+# ONE `heartcheck pcap` over every vector and committed capture, --extract on, the same checks.
+mkdir -p "$WORK/extract"
+pcaps=("$HC_ROOT"/../shared/vectors/*.pcap "$HC_ROOT"/tests/pcap/captures/*.pcap)
+run_cmd timeout -k 2 180 valgrind -q --error-exitcode=99 --leak-check=full \
+    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+    "$HC_BIN" pcap --json --extract "$WORK/extract" "${pcaps[@]}"
+if [ "$SCAN_RC" -eq 99 ] || [ "$SCAN_RC" -ge 124 ]; then
+    fail "valgrind pcap: no memory errors, no definite/indirect leaks" "exit $SCAN_RC: $(tail -n 40 "$WORK/scan.err")"
+else
+    ok "valgrind pcap: no memory errors, no definite/indirect leaks (${SCAN_MS} ms)"
+fi
+expect_eq "pcap: exit status 1 (leaks in the captures)" "$SCAN_RC" 1
+n=$(jq -s 'map(select(.type == "pcap_event" and .kind == "leak")) | length' <<<"$SCAN_OUT")
+[ "$n" -ge 10 ] && ok "pcap: $n leak events" || fail "pcap: leak events" "$n"
 
 summary
