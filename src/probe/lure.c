@@ -285,6 +285,10 @@ static void on_alert(struct lure *l, const struct tls_alert *a)
                ev->leaked_bytes);
         break;
     default:
+        if (a->description == TLS_ALERT_CLOSE_NOTIFY) {
+            unanswered(l, "closed the connection (close_notify)");
+            break;
+        }
         /* unexpected_message is how stacks without heartbeats (OpenSSL 1.1+, GnuTLS before
          * the handshake ends) refuse one. Any other alert came after the client went past
          * our heartbeat without answering it: our certificate or key exchange failed. */
