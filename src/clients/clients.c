@@ -530,6 +530,7 @@ static bool start(struct listener *L)
     L->handles_ready = true;
     if (!bind_listener(L))
         return false;
+    uv_update_time(&L->loop); /* making the key took a while: timers start from now */
     uv_signal_start(&L->sigint, on_signal, SIGINT);
     uv_signal_start(&L->sigterm, on_signal, SIGTERM);
     if (o->duration_ms)

@@ -19,6 +19,9 @@ suites=(test_peers.sh test_target.sh test_starttls_target.sh test_hostile.sh tes
 # STARTTLS and database preludes against real postfix, dovecot, vsftpd, prosody, slapd,
 # postgresql and mariadb (servers.sh).
 suites+=(test_preludes.sh)
+# heartcheck clients: real Debian clients, the vulnclient target behind every prelude, hostile
+# clients.
+suites+=(test_clients.sh)
 # Scale: 20,000 mixed loopback targets, and a 1,000,000-target input under 64 MB of memory.
 suites+=(../scale/scale20k.sh ../scale/rss1m.sh)
 
