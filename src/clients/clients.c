@@ -392,8 +392,8 @@ static bool start_child(struct listener *L)
     }
     char *args[] = {"/bin/sh", "-c", L->command, NULL};
     /* The client's own output would mix with ours: it goes to /dev/null. */
-    uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE},
-                                     {.flags = UV_IGNORE}};
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
     uv_process_options_t po = {
         .file = args[0], .args = args, .exit_cb = on_child_exit, .stdio = stdio, .stdio_count = 3};
     L->child.data = L;
@@ -412,8 +412,7 @@ static bool start_child(struct listener *L)
 static void print_kept(struct listener *L)
 {
     for (size_t i = 0; i < L->kept_count; i++)
-        print_finding(L, &L->kept[i].result, L->kept[i].ip, L->kept[i].port,
-                      L->kept[i].elapsed_ms);
+        print_finding(L, &L->kept[i].result, L->kept[i].ip, L->kept[i].port, L->kept[i].elapsed_ms);
     if (L->results > 0 || !L->child_exited)
         return;
     struct lure_result none = {.verdict = PROBE_INCONCLUSIVE};
@@ -491,9 +490,9 @@ static bool load_cert(struct listener *L)
 {
     const struct clients_options *o = L->opt;
     char err[512] = "";
-    hc_result r = o->cert_path ? clients_cert_load(o->cert_path, o->key_path, &L->cert, err,
-                                                   sizeof err)
-                               : clients_cert_make(o->name, &L->cert);
+    hc_result r = o->cert_path
+                      ? clients_cert_load(o->cert_path, o->key_path, &L->cert, err, sizeof err)
+                      : clients_cert_make(o->name, &L->cert);
     if (!hc_ok(r))
         fprintf(stderr, "heartcheck: certificate: %s\n", *err ? err : hc_error_message(r.error));
     else if (L->cert.len > TLS_MAX_PLAINTEXT - 1024)

@@ -14,19 +14,19 @@
 struct prelude_desc;
 
 struct clients_options {
-    const char *listen;                /* ADDR:PORT, [IPv6]:PORT */
-    const struct prelude_desc *proto;  /* the dialogue before TLS, server role; NULL: none */
-    const char *name;                  /* certificate CN and greeting name ("localhost") */
-    const char *cert_path, *key_path;  /* PEM; NULL: a self-signed certificate made at start */
-    const char *exec;                  /* a client command to run against the listener */
-    bool once;                         /* stop after the first client's verdict */
-    unsigned max_clients;              /* stop after this many verdicts; 0: no limit */
-    uint32_t duration_ms;              /* stop listening after this long; 0: no limit */
-    uint32_t timeout_ms;               /* deadline per connection */
-    uint32_t followup_ms;              /* delay of the well-formed follow-up heartbeat */
-    unsigned max_connections;          /* connections at once; more are closed at accept */
-    uint32_t leak_bytes;               /* --leak */
-    const char *dump_path;             /* leaked bytes go here (mode 0600), nowhere else */
+    const char *listen;               /* ADDR:PORT, [IPv6]:PORT */
+    const struct prelude_desc *proto; /* the dialogue before TLS, server role; NULL: none */
+    const char *name;                 /* certificate CN and greeting name ("localhost") */
+    const char *cert_path, *key_path; /* PEM; NULL: a self-signed certificate made at start */
+    const char *exec;                 /* a client command to run against the listener */
+    bool once;                        /* stop after the first client's verdict */
+    unsigned max_clients;             /* stop after this many verdicts; 0: no limit */
+    uint32_t duration_ms;             /* stop listening after this long; 0: no limit */
+    uint32_t timeout_ms;              /* deadline per connection */
+    uint32_t followup_ms;             /* delay of the well-formed follow-up heartbeat */
+    unsigned max_connections;         /* connections at once; more are closed at accept */
+    uint32_t leak_bytes;              /* --leak */
+    const char *dump_path;            /* leaked bytes go here (mode 0600), nowhere else */
     const struct client_report_format *format;
     struct report_options report;
     bool quiet;

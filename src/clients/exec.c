@@ -13,8 +13,8 @@ static const char *scheme(const char *proto)
     return proto;
 }
 
-hc_result clients_exec_expand(const char *tmpl, const char *host, uint16_t port,
-                              const char *proto, char *out, size_t cap)
+hc_result clients_exec_expand(const char *tmpl, const char *host, uint16_t port, const char *proto,
+                              char *out, size_t cap)
 {
     bool v6 = strchr(host, ':') != NULL;
     char port_s[8], url[320];

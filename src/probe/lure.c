@@ -116,7 +116,8 @@ static void unanswered(struct lure *l, const char *how)
 
 static bool offered(const struct tls_client_hello *ch, uint16_t suite)
 {
-    size_t n = ch->cipher_count < TLS_MAX_CLIENT_CIPHERS ? ch->cipher_count : TLS_MAX_CLIENT_CIPHERS;
+    size_t n =
+        ch->cipher_count < TLS_MAX_CLIENT_CIPHERS ? ch->cipher_count : TLS_MAX_CLIENT_CIPHERS;
     for (size_t i = 0; i < n; i++)
         if (ch->ciphers[i] == suite)
             return true;
@@ -277,9 +278,7 @@ static void on_alert(struct lure *l, const struct tls_alert *a)
     char what[64];
     snprintf(what, sizeof what, "alert %s (%u)", alert_name(a->description), a->description);
     switch (l->phase) {
-    case PH_HELLO:
-        finish(l, PROBE_INCONCLUSIVE, "sent %s before its ClientHello", what);
-        break;
+    case PH_HELLO: finish(l, PROBE_INCONCLUSIVE, "sent %s before its ClientHello", what); break;
     case PH_LEAKING:
         finish(l, PROBE_VULNERABLE, "over-read answered: %zu byte(s) of client memory received",
                ev->leaked_bytes);
@@ -668,7 +667,9 @@ void lure_on_closed(struct lure *l, uint64_t now_ms, bool reset)
             not_tls(l, HC_RESULT(HC_ERR_NOT_TLS)); /* fewer bytes than a record header */
         break;
     case PH_PROBED:
-    case PH_FOLLOWED: unanswered(l, reset ? "reset the connection" : "closed the connection"); break;
+    case PH_FOLLOWED:
+        unanswered(l, reset ? "reset the connection" : "closed the connection");
+        break;
     case PH_LEAKING: finish_leak(l); break;
     default: break;
     }
@@ -683,8 +684,8 @@ static void deadline_passed(struct lure *l)
                l->result.evidence.prelude, secs);
         break;
     case PH_HELLO:
-        finish(l, PROBE_INCONCLUSIVE, "no complete ClientHello in %gs (%zu byte(s) received)",
-               secs, l->first_len);
+        finish(l, PROBE_INCONCLUSIVE, "no complete ClientHello in %gs (%zu byte(s) received)", secs,
+               l->first_len);
         break;
     case PH_PROBED:
     case PH_FOLLOWED: unanswered(l, "stayed silent"); break;
@@ -701,8 +702,7 @@ void lure_on_tick(struct lure *l, uint64_t now_ms)
         deadline_passed(l);
     } else if (l->phase == PH_PROBED && now_ms >= l->followup_at) {
         /* Its own write: a client that read our flight ahead looks again only on new bytes. */
-        kit_record(l->cfg.kit, KIT_FOLLOWUP, l->result.evidence.tls_version, &l->out,
-                   &l->out_len);
+        kit_record(l->cfg.kit, KIT_FOLLOWUP, l->result.evidence.tls_version, &l->out, &l->out_len);
         l->phase = PH_FOLLOWED;
     } else if (l->phase == PH_LEAKING && now_ms >= l->leak_idle_at) {
         finish_leak(l);

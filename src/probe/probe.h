@@ -152,12 +152,12 @@ struct lure_config {
 };
 
 struct lure_evidence {
-    const char *prelude;        /* name of the dialogue before TLS; NULL: none */
-    bool client_hello;          /* a TLS ClientHello was parsed into hello */
-    bool sslv2_hello;           /* an SSLv2-compatible hello was refused */
-    uint16_t sslv2_version;     /* the highest version it offered */
+    const char *prelude;           /* name of the dialogue before TLS; NULL: none */
+    bool client_hello;             /* a TLS ClientHello was parsed into hello */
+    bool sslv2_hello;              /* an SSLv2-compatible hello was refused */
+    uint16_t sslv2_version;        /* the highest version it offered */
     struct tls_client_hello hello; /* versions, ciphers, extensions, SNI, groups */
-    char ja3[TLS_JA3_MAX];      /* "" when no hello */
+    char ja3[TLS_JA3_MAX];         /* "" when no hello */
     char ja3_hash[TLS_JA3_HASH_HEX];
     uint16_t tls_version; /* what the ServerHello chose (0: none sent) */
     uint16_t cipher;
@@ -178,8 +178,7 @@ struct lure_result {
 
 struct lure;
 
-HC_MUST_CHECK hc_result lure_new(const struct lure_config *cfg, uint64_t now_ms,
-                                 struct lure **out);
+HC_MUST_CHECK hc_result lure_new(const struct lure_config *cfg, uint64_t now_ms, struct lure **out);
 void lure_free(struct lure *l); /* wipes leaked bytes */
 
 void lure_on_data(struct lure *l, uint64_t now_ms, const uint8_t *data, size_t len);

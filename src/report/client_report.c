@@ -41,7 +41,8 @@ static json_t *offered_versions_json(const struct tls_client_hello *ch)
 static json_t *ciphers_json(const struct tls_client_hello *ch)
 {
     json_t *a = json_array();
-    size_t n = ch->cipher_count < TLS_MAX_CLIENT_CIPHERS ? ch->cipher_count : TLS_MAX_CLIENT_CIPHERS;
+    size_t n =
+        ch->cipher_count < TLS_MAX_CLIENT_CIPHERS ? ch->cipher_count : TLS_MAX_CLIENT_CIPHERS;
     for (size_t i = 0; i < n; i++)
         json_array_append_new(a, cipher_json(ch->ciphers[i]));
     return a;
@@ -96,7 +97,8 @@ static json_t *exec_json(const struct client_finding *f)
         return json_null();
     json_t *o = json_object();
     json_object_set_new(o, "command", report_json_text(f->exec));
-    json_object_set_new(o, "exit_status", f->exec_exited ? json_integer(f->exec_status) : json_null());
+    json_object_set_new(o, "exit_status",
+                        f->exec_exited ? json_integer(f->exec_status) : json_null());
     return o;
 }
 
@@ -125,12 +127,14 @@ static json_t *client_json(const struct client_finding *f)
     json_object_set_new(o, "verdict", report_json_text(probe_verdict_name(r->verdict)));
     json_object_set_new(o, "reason", report_json_text(r->reason));
     json_object_set_new(o, "leaked_bytes", json_integer((json_int_t)ev->leaked_bytes));
-    json_object_set_new(o, "sni", ev->client_hello && ev->hello.server_name[0]
-                                      ? report_json_text(ev->hello.server_name)
-                                      : json_null());
+    json_object_set_new(o, "sni",
+                        ev->client_hello && ev->hello.server_name[0]
+                            ? report_json_text(ev->hello.server_name)
+                            : json_null());
     json_object_set_new(o, "hello", hello_json(ev));
     json_object_set_new(o, "sslv2_hello", json_boolean(ev->sslv2_hello));
-    json_object_set_new(o, "tls_version", ev->tls_version ? version_json(ev->tls_version) : json_null());
+    json_object_set_new(o, "tls_version",
+                        ev->tls_version ? version_json(ev->tls_version) : json_null());
     json_object_set_new(o, "cipher", ev->tls_version ? cipher_json(ev->cipher) : json_null());
     json_object_set_new(o, "alert", alert_json(ev));
     json_object_set_new(o, "probe", probe_json(ev));

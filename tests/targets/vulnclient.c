@@ -138,15 +138,14 @@ static void on_heartbeat(struct client *c, const struct tls_record_header *h,
         return;
     size_t have = wire_remaining(body);
     /* The 1.0.1g fix: "if (1 + 2 + payload + 16 > s->s3->rrec.length) return 0;" */
-    if (c->mode == MODE_PATCHED && TLS_HEARTBEAT_HEADER_LEN + (size_t)hb.payload_length +
-                                           TLS_HEARTBEAT_MIN_PADDING >
-                                       h->length)
+    if (c->mode == MODE_PATCHED &&
+        TLS_HEARTBEAT_HEADER_LEN + (size_t)hb.payload_length + TLS_HEARTBEAT_MIN_PADDING >
+            h->length)
         return;
     answer(c, h->version, wire_peek(body), have, hb.payload_length);
 }
 
-static void on_record(struct client *c, const struct tls_record_header *h,
-                      struct wire_reader *body)
+static void on_record(struct client *c, const struct tls_record_header *h, struct wire_reader *body)
 {
     if (h->type == TLS_CT_HANDSHAKE && wire_remaining(body) > 0 &&
         wire_peek(body)[0] == TLS_HS_SERVER_HELLO)
@@ -478,8 +477,8 @@ static bool parse_mode(const char *s, enum mode *out)
 int main(int argc, char **argv)
 {
     static const struct option longs[] = {
-        {"connect", required_argument, NULL, 'c'}, {"mode", required_argument, NULL, 'm'},
-        {"starttls", required_argument, NULL, 's'}, {"timeout", required_argument, NULL, 't'},
+        {"connect", required_argument, NULL, 'c'},     {"mode", required_argument, NULL, 'm'},
+        {"starttls", required_argument, NULL, 's'},    {"timeout", required_argument, NULL, 't'},
         {"replay-pcap", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0},
     };
     struct options o = {.mode = MODE_VULNERABLE, .timeout_ms = 5000};

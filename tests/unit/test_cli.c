@@ -241,14 +241,10 @@ static void test_scan_own_silent_port(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_command_is_host_audit),
-        cmocka_unit_test(test_unknown_command),
-        cmocka_unit_test(test_scan_without_targets),
-        cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_dump_needs_leak),
-        cmocka_unit_test(test_bad_targets),
-        cmocka_unit_test(test_help_and_version),
-        cmocka_unit_test(test_clients_options),
+        cmocka_unit_test(test_no_command_is_host_audit), cmocka_unit_test(test_unknown_command),
+        cmocka_unit_test(test_scan_without_targets),     cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_dump_needs_leak),          cmocka_unit_test(test_bad_targets),
+        cmocka_unit_test(test_help_and_version),         cmocka_unit_test(test_clients_options),
         cmocka_unit_test(test_scan_own_silent_port),
     };
     return cmocka_run_group_tests(tests, open_listener, close_listener);

@@ -324,8 +324,8 @@ static void test_parse_real_openssl_client(void **state)
 }
 
 /* A body with one extension after the suites, as the test gives it. */
-static size_t hello_with_extension(uint16_t type, const uint8_t *ext, size_t ext_len,
-                                   uint8_t *out, size_t cap)
+static size_t hello_with_extension(uint16_t type, const uint8_t *ext, size_t ext_len, uint8_t *out,
+                                   size_t cap)
 {
     struct wire_writer w = wire_writer_init(out, cap);
     wire_write_u16(&w, TLS_VERSION_TLS12);

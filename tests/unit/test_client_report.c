@@ -56,9 +56,14 @@ static void json_has_every_key(void **state)
 {
     (void)state;
     struct lure_result r = sample();
-    struct client_finding f = {.ip = "::1", .port = 40000, .listen = "[::1]:8443",
-                               .elapsed_ms = 12, .exec = "curl -k https://[::1]:8443/",
-                               .exec_exited = true, .exec_status = 7, .result = &r};
+    struct client_finding f = {.ip = "::1",
+                               .port = 40000,
+                               .listen = "[::1]:8443",
+                               .elapsed_ms = 12,
+                               .exec = "curl -k https://[::1]:8443/",
+                               .exec_exited = true,
+                               .exec_status = 7,
+                               .result = &r};
     char *line = render(&report_clients_json, &f, false);
     assert_non_null(strchr(line, '\n'));
     assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1); /* one line */
@@ -66,9 +71,9 @@ static void json_has_every_key(void **state)
     json_t *o = json_loads(line, 0, &err);
     assert_non_null(o);
     static const char *const keys[] = {
-        "type", "ip",     "port",         "listen", "proto",       "verdict",
-        "reason", "leaked_bytes", "sni", "hello", "sslv2_hello", "tls_version",
-        "cipher", "alert", "probe",   "exec", "elapsed_ms"};
+        "type",   "ip",           "port",  "listen", "proto",       "verdict",
+        "reason", "leaked_bytes", "sni",   "hello",  "sslv2_hello", "tls_version",
+        "cipher", "alert",        "probe", "exec",   "elapsed_ms"};
     assert_int_equal(json_object_size(o), HC_ARRAY_LEN(keys));
     for (size_t i = 0; i < HC_ARRAY_LEN(keys); i++)
         if (!json_object_get(o, keys[i]))
@@ -81,17 +86,16 @@ static void json_has_every_key(void **state)
     assert_string_equal(json_string_value(json_array_get(json_object_get(hello, "ciphers"), 1)),
                         "0xeeee");
     assert_string_equal(
-        json_string_value(json_array_get(json_object_get(hello, "offered_versions"), 0)),
-        "0x0304");
+        json_string_value(json_array_get(json_object_get(hello, "offered_versions"), 0)), "0x0304");
     assert_true(json_is_true(json_object_get(hello, "heartbeat_extension")));
     assert_string_equal(json_string_value(json_object_get(hello, "ja3_hash")),
                         "0123456789abcdef0123456789abcdef");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "exec"), "exit_status")),
                      7);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(o, "probe"), "kind")), "over-read");
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(o, "alert"), "name")), "unknown_ca");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "probe"), "kind")),
+                        "over-read");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "alert"), "name")),
+                        "unknown_ca");
     json_decref(o);
     free(line);
 }
@@ -101,13 +105,13 @@ static void json_nulls_without_hello(void **state)
     (void)state;
     struct lure_result r = {.verdict = PROBE_NOT_TLS};
     snprintf(r.reason, sizeof r.reason, "what it sent is not TLS");
-    struct client_finding f = {.ip = "127.0.0.1", .port = 1, .listen = "127.0.0.1:8443",
-                               .result = &r};
+    struct client_finding f = {
+        .ip = "127.0.0.1", .port = 1, .listen = "127.0.0.1:8443", .result = &r};
     char *line = render(&report_clients_json, &f, false);
     json_error_t err;
     json_t *o = json_loads(line, 0, &err);
     assert_non_null(o);
-    static const char *const nulls[] = {"proto", "sni",   "hello", "tls_version",
+    static const char *const nulls[] = {"proto",  "sni",   "hello", "tls_version",
                                         "cipher", "alert", "probe", "exec"};
     for (size_t i = 0; i < HC_ARRAY_LEN(nulls); i++)
         assert_true(json_is_null(json_object_get(o, nulls[i])));
@@ -119,8 +123,7 @@ static void text_verbose_and_clean(void **state)
 {
     (void)state;
     struct lure_result r = sample();
-    struct client_finding f = {.ip = "::1", .port = 40000, .listen = "[::1]:8443",
-                               .result = &r};
+    struct client_finding f = {.ip = "::1", .port = 40000, .listen = "[::1]:8443", .result = &r};
     char *text = render(&report_clients_text, &f, true);
     assert_non_null(strstr(text, "[::1]:40000"));
     assert_non_null(strstr(text, "VULNERABLE"));

@@ -46,8 +46,9 @@ static struct clients_options options(const char *exec)
 static void not_tls_client(void **state)
 {
     (void)state;
-    struct clients_options o = options("bash -c 'exec 3<>/dev/tcp/$0/$1; printf \"HELO x\\r\\n\" >&3; "
-                                       "sleep 0.3; exit 4' {host} {port}");
+    struct clients_options o =
+        options("bash -c 'exec 3<>/dev/tcp/$0/$1; printf \"HELO x\\r\\n\" >&3; "
+                "sleep 0.3; exit 4' {host} {port}");
     struct captured_output r = capture_output(call_clients_run, &o);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "\"verdict\":\"not_tls\""));
@@ -125,10 +126,8 @@ static void errors_exit_2(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(not_tls_client),
-        cmocka_unit_test(no_connection_inconclusive),
-        cmocka_unit_test(connection_cap),
-        cmocka_unit_test(duration_without_clients),
+        cmocka_unit_test(not_tls_client), cmocka_unit_test(no_connection_inconclusive),
+        cmocka_unit_test(connection_cap), cmocka_unit_test(duration_without_clients),
         cmocka_unit_test(errors_exit_2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,8 +9,8 @@ static void substitutes(void **state)
 {
     (void)state;
     char out[256];
-    assert_success(clients_exec_expand("curl -k {url} && nc {host} {port}", "127.0.0.1", 8443,
-                                       NULL, out, sizeof out));
+    assert_success(clients_exec_expand("curl -k {url} && nc {host} {port}", "127.0.0.1", 8443, NULL,
+                                       out, sizeof out));
     assert_string_equal(out, "curl -k https://127.0.0.1:8443/ && nc 127.0.0.1 8443");
     assert_success(clients_exec_expand("{url}", "::1", 25, "smtp", out, sizeof out));
     assert_string_equal(out, "smtp://[::1]:25/");

@@ -32,8 +32,7 @@ static const uint8_t hello_101f[] = {
     0x00, 0x0f, 0x00, 0x10, 0x00, 0x11, 0x00, 0x23, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x22, 0x00, 0x20,
     0x06, 0x01, 0x06, 0x02, 0x06, 0x03, 0x05, 0x01, 0x05, 0x02, 0x05, 0x03, 0x04, 0x01, 0x04, 0x02,
     0x04, 0x03, 0x03, 0x01, 0x03, 0x02, 0x03, 0x03, 0x02, 0x01, 0x02, 0x02, 0x02, 0x03, 0x07, 0x07,
-    0x00, 0x0f, 0x00, 0x01, 0x01
-};
+    0x00, 0x0f, 0x00, 0x01, 0x01};
 static const char ja3_101f_hash[] = "694125e96bd8a6198ea3fc8cb7b8683f"; /* computed independently */
 
 static const uint8_t cert[] = {0x30, 0x03, 0x02, 0x01, 0x01}; /* never parsed by the lure */
@@ -182,8 +181,8 @@ static size_t built_hello(uint16_t version, bool extensions, uint8_t *out, size_
 }
 
 /* A ClientHello record with the given suites and one extension (type 0xffff: none). */
-static size_t custom_hello(const uint16_t *suites, size_t n, uint16_t ext_type,
-                           const uint8_t *ext, size_t ext_len, uint8_t *out, size_t cap)
+static size_t custom_hello(const uint16_t *suites, size_t n, uint16_t ext_type, const uint8_t *ext,
+                           size_t ext_len, uint8_t *out, size_t cap)
 {
     struct wire_writer w = wire_writer_init(out, cap);
     struct wire_mark rec = tls_record_open(&w, TLS_CT_HANDSHAKE, TLS_VERSION_TLS10);
@@ -572,8 +571,8 @@ static void incomplete_hellos(void **state)
 static void huge_hello_refused(void **state)
 {
     (void)state;
-    static const uint8_t huge[] = {TLS_CT_HANDSHAKE, 3, 1, 0x40, 0x00, TLS_HS_CLIENT_HELLO,
-                                   0xff, 0xff, 0xff};
+    static const uint8_t huge[] = {TLS_CT_HANDSHAKE,    3,    1,    0x40, 0x00,
+                                   TLS_HS_CLIENT_HELLO, 0xff, 0xff, 0xff};
     struct fixture *f = fixture_new(0, NULL);
     give(f, T0, huge, sizeof huge);
     assert_int_equal(done(f)->verdict, PROBE_INCONCLUSIVE);

@@ -283,8 +283,8 @@ static void test_write_renegotiation_info(void **state)
     struct wire_writer w = wire_writer_init(buf, sizeof buf);
     tls_server_hello_write(&w, &p);
     assert_success(wire_writer_result(&w));
-    static const uint8_t exts[] = {0x00, 0x0a, 0xff, 0x01, 0x00, 0x01, 0x00,
-                                   0x00, 0x0f, 0x00, 0x01, 0x01};
+    static const uint8_t exts[] = {0x00, 0x0a, 0xff, 0x01, 0x00, 0x01,
+                                   0x00, 0x00, 0x0f, 0x00, 0x01, 0x01};
     assert_int_equal(w.len, 4 + COMP_END_NO_SID + sizeof exts);
     assert_memory_equal(buf + 4 + COMP_END_NO_SID, exts, sizeof exts);
     struct tls_server_hello sh;
