@@ -599,7 +599,10 @@ int clients_run(const struct clients_options *o)
         if (L->handles_ready)
             stop(L);
         uv_walk(&L->loop, close_walk, NULL);
-        uv_run(&L->loop, UV_RUN_DEFAULT);
+        /* A uv_stop from stop() makes the first run return at once (and clears it); the
+         * second runs the close callbacks. */
+        for (int i = 0; i < 2 && uv_run(&L->loop, UV_RUN_DEFAULT) != 0; i++)
+            continue;
         if (uv_loop_close(&L->loop) != 0)
             status = EXIT_ERROR;
     }
