@@ -1,5 +1,5 @@
-/* libFuzzer target: the input as a ClientHello body (and its JA3); then the builder, with the input's
- * first bytes as the server name, must produce a hello that parses back. */
+/* libFuzzer target: the input as a ClientHello body (and its JA3); then the builder, with the
+ * input's first bytes as the server name, must produce a hello that parses back. */
 #include "tls/tls.h"
 
 #include <stdlib.h>
