@@ -439,7 +439,7 @@ static void stop(struct listener *L)
     /* Connections still in flight after --once or --max-clients are not waited for. */
     for (struct conn *c = L->conns, *next; c; c = next) {
         next = c->next;
-        if (L->opt->exec && !L->child_running) {
+        if (L->opt->exec && !L->child_running && !lure_done(c->lure)) {
             /* The command has ended: its connections end now, each with a verdict. */
             lure_on_closed(c->lure, uv_now(&L->loop), false);
             if (lure_done(c->lure))
