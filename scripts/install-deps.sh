@@ -19,9 +19,11 @@ PEERS="$PEERS tcpdump bc"
 # services behind on the default ports.
 SERVERS="postfix dovecot-imapd dovecot-pop3d dovecot-managesieved dovecot-lmtpd vsftpd prosody slapd
     ldap-utils postgresql mariadb-server inspircd"
+# Real TLS clients for `heartcheck clients` (tests/integration/test_clients.sh).
+CLIENTS="wget git mariadb-client postgresql-client swaks"
 
 want=""
-for p in $BUILD $CLANG_RT $PEERS $SERVERS; do
+for p in $BUILD $CLANG_RT $PEERS $SERVERS $CLIENTS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || want="$want $p"
 done
 

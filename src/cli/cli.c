@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include "clients/clients.h"
 #include "host/host.h"
 #include "pcap/pcap.h"
 #include "proto/proto.h"
@@ -34,6 +35,7 @@ static const char main_usage[] =
     "                   was the remediation done? (fixed, new key, new certificate)\n"
     "  pcap FILE...     was I attacked, did anything leak? (packet captures)\n"
     "  watch -i IFACE   the same, live\n"
+    "  clients          which TLS clients that connect here leak their memory?\n"
     "\n"
     "Run 'heartcheck COMMAND --help' for a command's options; 'man heartcheck' for more.\n";
 
@@ -806,6 +808,197 @@ static int traffic_command(int argc, char **argv, bool live)
     return status;
 }
 
+static const char clients_usage[] =
+    "Usage: heartcheck clients [OPTIONS]\n"
+    "\n"
+    "Plays a TLS server and tells which connecting clients leak their memory. Each client's\n"
+    "ClientHello is answered with a ServerHello (its version, a suite it offered), at once\n"
+    "the zero-leak heartbeat (16381 bytes claiming exactly those, no padding), then a\n"
+    "certificate: a vulnerable OpenSSL client echoes our own bytes, a patched one drops them.\n"
+    "\n"
+    "Listening:\n"
+    "  -l, --listen ADDR:PORT  where to listen: 127.0.0.1:8443 (default), [::1]:8443, ...\n"
+    "      --proto PROTO     the server side of a dialogue before TLS: smtp, lmtp, imap,\n"
+    "                        pop3, ftp, xmpp, xmpp-server, ldap, postgres, mysql, nntp,\n"
+    "                        irc, sieve (default: TLS at once)\n"
+    "      --name NAME       certificate CN and greeting name (localhost)\n"
+    "      --cert FILE       present this PEM certificate instead of a self-signed one\n"
+    "      --key FILE        its private key (checked against the certificate)\n"
+    "  -t, --timeout SEC     deadline per connection (5)\n"
+    "      --max-connections N  connections at once; more are closed at once (256)\n"
+    "Stopping (default: until interrupted):\n"
+    "      --exec CMD        run CMD against the listener ({host}, {port}, {url} substituted),\n"
+    "                        report its connections and exit status; killed at the deadline\n"
+    "      --once            stop after the first client's verdict\n"
+    "      --max-clients N   stop after N verdicts\n"
+    "      --duration SEC    stop listening after SEC seconds\n"
+    "Forensics:\n"
+    "      --leak N          over-read N bytes (1..65519) of client memory; counted, never\n"
+    "                        printed\n"
+    "      --dump FILE       write the leaked bytes to FILE (mode 0600); needs --leak\n"
+    "Output:\n"
+    "  -j, --json            JSON Lines on stdout, one object per client (docs/json.md)\n"
+    "  -v, --verbose         evidence under each client: versions, suites, JA3, alert\n"
+    "  -q, --quiet           no listening line, no summary\n"
+    "      --color WHEN      auto (default: on a terminal), always, never\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Verdicts: vulnerable, patched, not_vulnerable, not_tls, inconclusive.\n"
+    "Exit status: 0 no vulnerable client, 1 a vulnerable client was seen, 2 usage or runtime\n"
+    "error, 3 every verdict inconclusive.\n";
+
+enum {
+    OPT_C_PROTO = 400,
+    OPT_C_NAME,
+    OPT_C_CERT,
+    OPT_C_KEY,
+    OPT_C_MAX_CONNECTIONS,
+    OPT_C_EXEC,
+    OPT_C_ONCE,
+    OPT_C_MAX_CLIENTS,
+    OPT_C_DURATION,
+    OPT_C_LEAK,
+    OPT_C_DUMP,
+    OPT_C_COLOR,
+};
+
+static const struct option clients_long_options[] = {
+    {"listen", required_argument, NULL, 'l'},
+    {"proto", required_argument, NULL, OPT_C_PROTO},
+    {"name", required_argument, NULL, OPT_C_NAME},
+    {"cert", required_argument, NULL, OPT_C_CERT},
+    {"key", required_argument, NULL, OPT_C_KEY},
+    {"timeout", required_argument, NULL, 't'},
+    {"max-connections", required_argument, NULL, OPT_C_MAX_CONNECTIONS},
+    {"exec", required_argument, NULL, OPT_C_EXEC},
+    {"once", no_argument, NULL, OPT_C_ONCE},
+    {"max-clients", required_argument, NULL, OPT_C_MAX_CLIENTS},
+    {"duration", required_argument, NULL, OPT_C_DURATION},
+    {"leak", required_argument, NULL, OPT_C_LEAK},
+    {"dump", required_argument, NULL, OPT_C_DUMP},
+    {"json", no_argument, NULL, 'j'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"color", required_argument, NULL, OPT_C_COLOR},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct clients_cli {
+    struct clients_options opt;
+    const char *color;
+    bool help;
+};
+
+/* --proto PROTO. Returns -1 to go on, or an exit status. */
+static int clients_proto_option(struct clients_options *o, const char *arg)
+{
+    o->proto = proto_find(arg);
+    if (o->proto)
+        return -1;
+    char names[512] = "";
+    size_t count;
+    const struct prelude_desc *const *all = proto_all(&count);
+    for (size_t i = 0; i < count; i++) {
+        size_t at = strlen(names);
+        snprintf(names + at, sizeof names - at, "%s%s", i ? ", " : "", all[i]->name);
+    }
+    return usage_error("--proto: '%s' is not one of %s", arg, names);
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int clients_option(struct clients_cli *c, int ch, const char *arg)
+{
+    struct clients_options *o = &c->opt;
+    unsigned long v;
+    switch (ch) {
+    case 'l': o->listen = arg; return -1; /* checked when binding */
+    case OPT_C_PROTO: return clients_proto_option(o, arg);
+    case OPT_C_NAME:
+        if (!*arg || strlen(arg) > 64)
+            return usage_error("--name: '%s' is not a name of 1 to 64 characters", arg);
+        o->name = arg;
+        return -1;
+    case OPT_C_CERT: o->cert_path = arg; return -1;
+    case OPT_C_KEY: o->key_path = arg; return -1;
+    case 't':
+        if (!parse_seconds(arg, &o->timeout_ms))
+            return usage_error("--timeout: '%s' is not a number of seconds (0.05 to 3600)", arg);
+        return -1;
+    case OPT_C_MAX_CONNECTIONS:
+        if (!hc_parse_uint(arg, 1, 100000, &v))
+            return usage_error("--max-connections: '%s' is not a number from 1 to 100000", arg);
+        o->max_connections = (unsigned)v;
+        return -1;
+    case OPT_C_EXEC:
+        if (!*arg)
+            return usage_error("%s", "--exec: empty command");
+        o->exec = arg;
+        return -1;
+    case OPT_C_ONCE: o->once = true; return -1;
+    case OPT_C_MAX_CLIENTS:
+        if (!hc_parse_uint(arg, 1, UINT_MAX, &v))
+            return usage_error("--max-clients: '%s' is not a positive number", arg);
+        o->max_clients = (unsigned)v;
+        return -1;
+    case OPT_C_DURATION:
+        if (!parse_seconds(arg, &o->duration_ms))
+            return usage_error("--duration: '%s' is not a number of seconds (0.05 to 3600)", arg);
+        return -1;
+    case OPT_C_LEAK:
+        if (!hc_parse_uint(arg, 1, PROBE_MAX_LEAK, &v))
+            return usage_error("--leak: '%s' is not a byte count from 1 to %d", arg,
+                               PROBE_MAX_LEAK);
+        o->leak_bytes = (uint32_t)v;
+        return -1;
+    case OPT_C_DUMP: o->dump_path = arg; return -1;
+    case 'j': o->format = &report_clients_json; return -1;
+    case 'v': o->report.verbose = true; return -1;
+    case 'q': o->quiet = true; return -1;
+    case OPT_C_COLOR:
+        if (!valid_color(arg))
+            return usage_error("--color: '%s' is not auto, always or never", arg);
+        c->color = arg;
+        return -1;
+    case 'h': c->help = true; return -1;
+    default: return usage_error("%s", "unknown option or missing argument");
+    }
+}
+
+static int clients_command(int argc, char **argv)
+{
+    current_command = "clients ";
+    struct clients_cli c = {
+        .opt = {.listen = "127.0.0.1:8443",
+                .name = "localhost",
+                .timeout_ms = 5000,
+                .followup_ms = 100,
+                .max_connections = 256,
+                .format = &report_clients_text},
+        .color = "auto",
+    };
+    optind = 1;
+    opterr = 1;
+    int ch, status = -1;
+    while (status < 0 &&
+           (ch = getopt_long(argc, argv, "l:t:jvqh", clients_long_options, NULL)) != -1)
+        status = clients_option(&c, ch, optarg);
+    if (status < 0 && optind < argc)
+        status = usage_error("clients: unexpected argument '%s'", argv[optind]);
+    if (status < 0 && c.help) {
+        fputs(clients_usage, stdout);
+        return EXIT_CLEAN;
+    }
+    if (status < 0 && c.opt.dump_path && !c.opt.leak_bytes)
+        status = usage_error("%s", "--dump needs --leak N: the default probe leaks nothing");
+    if (status < 0 && c.opt.key_path && !c.opt.cert_path)
+        status = usage_error("%s", "--key needs --cert");
+    if (status >= 0)
+        return status;
+    c.opt.report.color = want_color(c.color, c.opt.format == &report_clients_text);
+    return clients_run(&c.opt);
+}
+
 int cli_main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -829,6 +1022,8 @@ int cli_main(int argc, char **argv)
         return traffic_command(argc - 1, argv + 1, false);
     if (strcmp(cmd, "watch") == 0)
         return traffic_command(argc - 1, argv + 1, true);
+    if (strcmp(cmd, "clients") == 0)
+        return clients_command(argc - 1, argv + 1);
     fprintf(stderr, "heartcheck: unknown command '%s'\n%s", cmd, main_usage);
     return EXIT_ERROR;
 }

@@ -126,4 +126,71 @@ const struct probe_result *probe_result(const struct probe *p);
 
 const char *probe_verdict_name(enum probe_verdict v); /* "vulnerable", "not_tls", ... */
 
+/* ---- the client role (lure.c): `heartcheck clients` plays the server ----
+ *
+ * One lure per accepted connection. It runs the server side of the prelude when there is
+ * one, reads the ClientHello (split anywhere), answers with a ServerHello (the client's
+ * version up to TLS 1.2, a suite it offered, its own extensions echoed only when it sent
+ * them) and, in the same write, the zero-leak heartbeat, then our Certificate and (for RSA key
+ * exchange) ServerHelloDone. The heartbeat goes right behind the ServerHello, before the
+ * Certificate: an OpenSSL 1.0.1 client answers heartbeats in any handshake state, but one
+ * that verifies certificates would abort on ours before ever reading a heartbeat sent after
+ * it. A well-formed follow-up goes out followup_ms later in its own write. Driving it:
+ *   lure_take_output()  bytes to write now (one write); call until it gives nothing
+ *   lure_done()         true: read lure_result() and close the connection
+ *   lure_wakeup_at()    when to call lure_on_tick, in the driver's milliseconds */
+
+struct lure_config {
+    struct probe_kit *kit; /* the heartbeat records, shared */
+    /* The dialogue before TLS, server role (src/proto); NULL: TLS at once. */
+    const struct prelude_desc *prelude;
+    const char *prelude_domain; /* the name in greetings; NULL: "localhost" */
+    const uint8_t *cert_der;    /* our certificate, shared and read-only */
+    size_t cert_len;
+    bool cert_rsa; /* its key is RSA: RSA key exchange suites work without ServerKeyExchange */
+    uint32_t timeout_ms; /* deadline for the whole connection */
+    uint32_t followup_ms;
+};
+
+struct lure_evidence {
+    const char *prelude;           /* name of the dialogue before TLS; NULL: none */
+    bool client_hello;             /* a TLS ClientHello was parsed into hello */
+    bool sslv2_hello;              /* an SSLv2-compatible hello was refused */
+    uint16_t sslv2_version;        /* the highest version it offered */
+    struct tls_client_hello hello; /* versions, ciphers, extensions, SNI, groups */
+    char ja3[TLS_JA3_MAX];         /* "" when no hello */
+    char ja3_hash[TLS_JA3_HASH_HEX];
+    uint16_t tls_version; /* what the ServerHello chose (0: none sent) */
+    uint16_t cipher;
+    bool alert_seen;
+    bool alert_encrypted; /* after the client's ChangeCipherSpec: level and code unknown */
+    struct tls_alert alert;
+    uint16_t claimed_length; /* payload_length of the probe (0: none sent) */
+    uint16_t sent_length;
+    size_t leaked_bytes; /* client memory bytes received beyond our payload */
+};
+
+struct lure_result {
+    enum probe_verdict verdict; /* never PROBE_UNREACHABLE */
+    char reason[256];
+    struct lure_evidence evidence;
+    const uint8_t *leak; /* leaked_bytes of client memory: a secret, owned by the lure */
+};
+
+struct lure;
+
+HC_MUST_CHECK hc_result lure_new(const struct lure_config *cfg, uint64_t now_ms, struct lure **out);
+void lure_free(struct lure *l); /* wipes leaked bytes */
+
+void lure_on_data(struct lure *l, uint64_t now_ms, const uint8_t *data, size_t len);
+void lure_on_closed(struct lure *l, uint64_t now_ms, bool reset);
+void lure_on_tick(struct lure *l, uint64_t now_ms);
+
+bool lure_done(const struct lure *l);
+/* Bytes to write now; valid until the next call into the lure. *len 0 when none. */
+void lure_take_output(struct lure *l, const uint8_t **data, size_t *len);
+uint64_t lure_wakeup_at(const struct lure *l);
+/* Valid when lure_done(), until lure_free. */
+const struct lure_result *lure_result(const struct lure *l);
+
 #endif

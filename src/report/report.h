@@ -64,4 +64,24 @@ json_t *report_json_text(const char *s);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void report_hex(const uint8_t *p, size_t n, char *out);
 
+/* ---- `heartcheck clients` (clients.c): one finding per client connection ---- */
+
+struct client_finding {
+    const char *ip;     /* the client's address */
+    uint16_t port;      /* its source port */
+    const char *listen; /* our ADDR:PORT */
+    uint32_t elapsed_ms;
+    const char *exec; /* the --exec command that made the connection; NULL: none */
+    bool exec_exited; /* the command ended (exec_status is set) */
+    int exec_status;  /* its exit status, or 128 + signal */
+    const struct lure_result *result;
+};
+
+struct client_report_format {
+    void (*finding)(FILE *out, const struct client_finding *f, const struct report_options *o);
+};
+
+extern const struct client_report_format report_clients_text;
+extern const struct client_report_format report_clients_json;
+
 #endif

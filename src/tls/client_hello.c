@@ -141,9 +141,49 @@ static hc_result server_name_parse(struct wire_reader *body, char out[256])
     return HC_SUCCESS;
 }
 
+/* A vector of 16-bit values (supported_groups, supported_versions): kept up to max. */
+static hc_result u16_list_parse(struct wire_reader *body, unsigned len_bytes, uint16_t *out,
+                                size_t max, size_t *count)
+{
+    struct wire_reader list;
+    HC_TRY(wire_read_vector(body, len_bytes, &list));
+    HC_TRY(wire_reader_end(body));
+    HC_ENSURE(wire_remaining(&list) % 2 == 0, HC_ERR_BAD_EXTENSION);
+    while (wire_remaining(&list) > 0) {
+        uint16_t v;
+        HC_TRY(wire_read_u16(&list, &v));
+        if (*count < max)
+            out[(*count)++] = v;
+    }
+    return HC_SUCCESS;
+}
+
+static hc_result point_formats_parse(struct wire_reader *body, struct tls_client_hello *ch)
+{
+    struct wire_reader list;
+    HC_TRY(wire_read_vector(body, 1, &list));
+    HC_TRY(wire_reader_end(body));
+    while (wire_remaining(&list) > 0) {
+        uint8_t f;
+        HC_TRY(wire_read_u8(&list, &f));
+        if (ch->point_format_count < TLS_MAX_CLIENT_POINT_FORMATS)
+            ch->point_formats[ch->point_format_count++] = f;
+    }
+    return HC_SUCCESS;
+}
+
 static hc_result client_extension(void *ctx, uint16_t type, struct wire_reader *body)
 {
     struct tls_client_hello *ch = ctx;
+    switch (type) {
+    case TLS_EXT_SUPPORTED_GROUPS:
+        return u16_list_parse(body, 2, ch->groups, TLS_MAX_CLIENT_GROUPS, &ch->group_count);
+    case TLS_EXT_EC_POINT_FORMATS: return point_formats_parse(body, ch);
+    case TLS_EXT_SUPPORTED_VERSIONS:
+        return u16_list_parse(body, 1, ch->versions, TLS_MAX_CLIENT_VERSIONS, &ch->version_count);
+    case TLS_EXT_RENEGOTIATION_INFO: ch->renegotiation_info = true; break;
+    default: break;
+    }
     if (type == TLS_EXT_HEARTBEAT) {
         HC_TRY(tls_heartbeat_extension_parse(body, &ch->heartbeat_mode));
         ch->heartbeat = true;
@@ -166,6 +206,7 @@ static hc_result cipher_list_parse(struct wire_reader *r, struct tls_client_hell
         if (ch->cipher_count < TLS_MAX_CLIENT_CIPHERS)
             ch->ciphers[ch->cipher_count] = id;
         ch->cipher_count++;
+        ch->renegotiation_info |= (id == TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
     }
     return HC_SUCCESS;
 }

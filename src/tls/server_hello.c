@@ -53,13 +53,27 @@ void tls_server_hello_write(struct wire_writer *w, const struct tls_server_hello
     wire_close(w, sid);
     wire_write_u16(w, p->cipher_suite);
     wire_write_u8(w, 0); /* null compression */
-    if (p->heartbeat) {
+    if (p->heartbeat || p->renegotiation_info) {
         struct wire_mark exts = wire_open(w, 2);
-        wire_write_u16(w, TLS_EXT_HEARTBEAT);
-        struct wire_mark hb = wire_open(w, 2);
-        wire_write_u8(w, TLS_HEARTBEAT_PEER_ALLOWED);
-        wire_close(w, hb);
+        if (p->renegotiation_info) {
+            wire_write_u16(w, TLS_EXT_RENEGOTIATION_INFO);
+            struct wire_mark ri = wire_open(w, 2);
+            wire_write_u8(w, 0); /* renegotiated_connection: empty on a first handshake */
+            wire_close(w, ri);
+        }
+        if (p->heartbeat) {
+            wire_write_u16(w, TLS_EXT_HEARTBEAT);
+            struct wire_mark hb = wire_open(w, 2);
+            wire_write_u8(w, TLS_HEARTBEAT_PEER_ALLOWED);
+            wire_close(w, hb);
+        }
         wire_close(w, exts);
     }
     wire_close(w, msg);
+}
+
+void tls_server_hello_done_write(struct wire_writer *w)
+{
+    struct wire_mark msg = tls_handshake_open(w, TLS_HS_SERVER_HELLO_DONE);
+    wire_close(w, msg); /* RFC 5246 section 7.4.5: struct { } ServerHelloDone */
 }

@@ -47,6 +47,7 @@ enum tls_extension_type {
     TLS_EXT_HEARTBEAT = 15,
     TLS_EXT_PADDING = 21, /* RFC 7685 */
     TLS_EXT_SESSION_TICKET = 35,
+    TLS_EXT_SUPPORTED_VERSIONS = 43, /* RFC 8446 section 4.2.1 */
     TLS_EXT_RENEGOTIATION_INFO = 0xff01,
 };
 
@@ -76,7 +77,14 @@ enum {
     TLS_MAX_SESSION_ID = 32,
     TLS_MAX_EXTENSIONS = 32,
     TLS_MAX_CLIENT_CIPHERS = 128,
+    TLS_MAX_CLIENT_GROUPS = 64,
+    TLS_MAX_CLIENT_POINT_FORMATS = 8,
+    TLS_MAX_CLIENT_VERSIONS = 16,
 };
+
+/* The cipher suite value a client sends for secure renegotiation without the extension
+ * (RFC 5746 section 3.3). */
+enum { TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff };
 
 /* ---- records (record.c) ---- */
 
@@ -162,6 +170,14 @@ struct tls_client_hello {
     bool heartbeat;
     uint8_t heartbeat_mode;
     char server_name[256]; /* "" when absent */
+    /* Kept for fingerprints (JA3) and evidence; entries beyond the arrays are dropped. */
+    size_t group_count;
+    uint16_t groups[TLS_MAX_CLIENT_GROUPS]; /* supported_groups (RFC 8422 section 5.1.1) */
+    size_t point_format_count;
+    uint8_t point_formats[TLS_MAX_CLIENT_POINT_FORMATS];
+    size_t version_count; /* supported_versions (RFC 8446 section 4.2.1); 0 when absent */
+    uint16_t versions[TLS_MAX_CLIENT_VERSIONS];
+    bool renegotiation_info; /* the extension or TLS_EMPTY_RENEGOTIATION_INFO_SCSV */
 };
 
 /* Parses a ClientHello body (after the 4-byte handshake header). */
@@ -195,10 +211,15 @@ struct tls_server_hello_params {
     uint8_t session_id_len;
     uint8_t session_id[TLS_MAX_SESSION_ID];
     bool heartbeat; /* add the heartbeat extension (mode peer_allowed_to_send) */
+    /* Add an empty renegotiation_info extension (RFC 5746 section 3.6): OpenSSL 3 clients
+     * refuse a server that does not show secure renegotiation. Only when the client asked. */
+    bool renegotiation_info;
 };
 
 /* Writes the ServerHello handshake message (header included) into an open record. */
 void tls_server_hello_write(struct wire_writer *w, const struct tls_server_hello_params *p);
+/* Writes the empty ServerHelloDone handshake message into an open record. */
+void tls_server_hello_done_write(struct wire_writer *w);
 
 /* ---- Certificate (certificate.c) ---- */
 
@@ -271,6 +292,18 @@ const char *tls_version_name(uint16_t version);
 /* "ssl3", "tls1.0" (or "tls1"), "tls1.1", "tls1.2" -> the version; false when unknown. */
 bool tls_version_parse(const char *name, uint16_t *out);
 const char *tls_alert_name(uint8_t description); /* "unexpected_message", NULL when unknown */
+
+/* ---- JA3 client fingerprints (ja3.c) ---- */
+
+enum { TLS_JA3_MAX = 2048, TLS_JA3_HASH_HEX = 33 };
+
+/* The JA3 string of a ClientHello, "771,49195-49199,0-10-11,29-23,0": client_version,
+ * ciphers, extensions, groups, point formats, each list dash-joined in the client's order,
+ * GREASE values (RFC 8701) left out; and the MD5 of that string in lower-case hex, as JA3
+ * defines it (via libcrypto EVP). Lists longer than the parser keeps are cut there.
+ * HC_ERR_NO_SPACE when the string does not fit in cap; HC_ERR_NOMEM when MD5 fails. */
+HC_MUST_CHECK hc_result tls_ja3(const struct tls_client_hello *ch, char *str, size_t cap,
+                                char hash[TLS_JA3_HASH_HEX]);
 
 /* ---- certificate details, parsed by libcrypto (cert_info.c) ---- */
 

@@ -1,5 +1,5 @@
-/* libFuzzer target: the input as a ClientHello body; then the builder, with the input's
- * first bytes as the server name, must produce a hello that parses back. */
+/* libFuzzer target: the input as a ClientHello body (and its JA3); then the builder, with the
+ * input's first bytes as the server name, must produce a hello that parses back. */
 #include "tls/tls.h"
 
 #include <stdlib.h>
@@ -11,7 +11,14 @@ static void check_parsed(const struct tls_client_hello *ch)
 {
     if (ch->session_id_len > TLS_MAX_SESSION_ID || ch->extension_count > TLS_MAX_EXTENSIONS ||
         ch->cipher_count == 0 || !ch->null_compression ||
-        strnlen(ch->server_name, sizeof ch->server_name) >= sizeof ch->server_name)
+        strnlen(ch->server_name, sizeof ch->server_name) >= sizeof ch->server_name ||
+        ch->group_count > TLS_MAX_CLIENT_GROUPS ||
+        ch->point_format_count > TLS_MAX_CLIENT_POINT_FORMATS ||
+        ch->version_count > TLS_MAX_CLIENT_VERSIONS)
+        abort();
+    /* Every parsed hello has a JA3 fingerprint that fits the documented maximum. */
+    char ja3[TLS_JA3_MAX], hash[TLS_JA3_HASH_HEX];
+    if (!hc_ok(tls_ja3(ch, ja3, sizeof ja3, hash)) || strlen(hash) != 32)
         abort();
 }
 

@@ -22,6 +22,9 @@ suites+=(test_openvpn.sh test_host.sh test_space.sh test_pcap.sh)
 suites+=(test_preludes.sh)
 # verify: baselines, real nginx and the test target restarted with old and new keys, CRLs.
 suites+=(test_verify.sh)
+# heartcheck clients: real Debian clients, the vulnclient target behind every prelude, hostile
+# clients.
+suites+=(test_clients.sh)
 # Scale: 20,000 mixed loopback targets, and a 1,000,000-target input under 64 MB of memory.
 suites+=(../scale/scale20k.sh ../scale/rss1m.sh)
 

@@ -273,6 +273,29 @@ static void test_openvpn(void **state)
     expect_stdout(3, help, "--openvpn-udp");
 }
 
+/* heartcheck clients: help, and every bad option exits 2 before anything listens. */
+static void test_clients_options(void **state)
+{
+    (void)state;
+    char *help[] = {"heartcheck", "clients", "--help", NULL};
+    expect_stdout(3, help, "Usage: heartcheck clients");
+    char *main_help[] = {"heartcheck", "--help", NULL};
+    expect_stdout(2, main_help, "clients ");
+    USAGE_ERROR("clients", "--proto", "gopher");
+    USAGE_ERROR("clients", "--timeout", "0");
+    USAGE_ERROR("clients", "--max-connections", "0");
+    USAGE_ERROR("clients", "--max-clients", "x");
+    USAGE_ERROR("clients", "--duration", "-1");
+    USAGE_ERROR("clients", "--leak", "70000");
+    USAGE_ERROR("clients", "--dump", "/tmp/x");
+    USAGE_ERROR("clients", "--key", "/tmp/key.pem");
+    USAGE_ERROR("clients", "--name", "");
+    USAGE_ERROR("clients", "--exec", "");
+    USAGE_ERROR("clients", "--color", "sometimes");
+    USAGE_ERROR("clients", "extra");
+    USAGE_ERROR("clients", "--bogus");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_bad_targets),
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_verify_options),
+        cmocka_unit_test(test_clients_options),
         cmocka_unit_test(test_scan_own_silent_port),
         cmocka_unit_test(test_scan_udp),
         cmocka_unit_test(test_openvpn),

@@ -312,6 +312,81 @@ static void test_parse_real_openssl_client(void **state)
     assert_true(ch.heartbeat);
     assert_int_equal(ch.heartbeat_mode, TLS_HEARTBEAT_PEER_ALLOWED);
     assert_string_equal(ch.server_name, "");
+    /* Kept for JA3: 26 groups (sect571r1 first), point formats 0-1-2; the SCSV asks for
+     * secure renegotiation; no supported_versions. */
+    assert_int_equal(ch.group_count, 26);
+    assert_int_equal(ch.groups[0], 14);
+    assert_int_equal(ch.groups[25], 17);
+    assert_int_equal(ch.point_format_count, 3);
+    assert_int_equal(ch.point_formats[2], 2);
+    assert_true(ch.renegotiation_info);
+    assert_int_equal(ch.version_count, 0);
+}
+
+/* A body with one extension after the suites, as the test gives it. */
+static size_t hello_with_extension(uint16_t type, const uint8_t *ext, size_t ext_len, uint8_t *out,
+                                   size_t cap)
+{
+    struct wire_writer w = wire_writer_init(out, cap);
+    wire_write_u16(&w, TLS_VERSION_TLS12);
+    wire_write_fill(&w, 7, TLS_RANDOM_LEN);
+    wire_write_u8(&w, 0);
+    wire_write_u16(&w, 2);
+    wire_write_u16(&w, 0x002f);
+    wire_write_u8(&w, 1);
+    wire_write_u8(&w, 0);
+    struct wire_mark exts = wire_open(&w, 2);
+    wire_write_u16(&w, type);
+    struct wire_mark e = wire_open(&w, 2);
+    wire_write_bytes(&w, ext, ext_len);
+    wire_close(&w, e);
+    wire_close(&w, exts);
+    assert_success(wire_writer_result(&w));
+    return w.len;
+}
+
+static void test_versions_groups_formats(void **state)
+{
+    (void)state;
+    uint8_t body[256];
+    struct tls_client_hello ch;
+    static const uint8_t versions[] = {6, 0x0a, 0x0a, 0x03, 0x04, 0x03, 0x03};
+    size_t n = hello_with_extension(TLS_EXT_SUPPORTED_VERSIONS, versions, sizeof versions, body,
+                                    sizeof body);
+    assert_success(tls_client_hello_parse(body, n, &ch));
+    assert_int_equal(ch.version_count, 3);
+    assert_int_equal(ch.versions[1], 0x0304);
+    assert_int_equal(ch.versions[2], TLS_VERSION_TLS12);
+    static const uint8_t ri[] = {0};
+    n = hello_with_extension(TLS_EXT_RENEGOTIATION_INFO, ri, sizeof ri, body, sizeof body);
+    assert_success(tls_client_hello_parse(body, n, &ch));
+    assert_true(ch.renegotiation_info);
+    static const uint8_t bad[][4] = {
+        {3, 0x03, 0x04, 0x03}, /* supported_versions: odd length */
+        {4, 0x03, 0x04, 0x03}, /* longer than the extension */
+    };
+    for (size_t i = 0; i < HC_ARRAY_LEN(bad); i++) {
+        n = hello_with_extension(TLS_EXT_SUPPORTED_VERSIONS, bad[i], sizeof bad[i], body,
+                                 sizeof body);
+        assert_false(hc_ok(tls_client_hello_parse(body, n, &ch)));
+    }
+    static const uint8_t groups_odd[] = {0, 3, 0, 29, 0};
+    n = hello_with_extension(TLS_EXT_SUPPORTED_GROUPS, groups_odd, sizeof groups_odd, body,
+                             sizeof body);
+    assert_error(tls_client_hello_parse(body, n, &ch), HC_ERR_BAD_EXTENSION);
+    static const uint8_t formats_trailing[] = {1, 0, 9};
+    n = hello_with_extension(TLS_EXT_EC_POINT_FORMATS, formats_trailing, sizeof formats_trailing,
+                             body, sizeof body);
+    assert_error(tls_client_hello_parse(body, n, &ch), HC_ERR_TRAILING);
+    /* More groups than kept: parsed, the first TLS_MAX_CLIENT_GROUPS kept. */
+    uint8_t many[2 + 2 * (TLS_MAX_CLIENT_GROUPS + 5)];
+    many[0] = 0;
+    many[1] = (uint8_t)(sizeof many - 2);
+    for (size_t i = 2; i < sizeof many; i++)
+        many[i] = (uint8_t)i;
+    n = hello_with_extension(TLS_EXT_SUPPORTED_GROUPS, many, sizeof many, body, sizeof body);
+    assert_success(tls_client_hello_parse(body, n, &ch));
+    assert_int_equal(ch.group_count, TLS_MAX_CLIENT_GROUPS);
 }
 
 static void test_parse_real_many_ciphers(void **state)
@@ -526,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_write_no_space),
         cmocka_unit_test(test_parse_real_openssl_client),
         cmocka_unit_test(test_parse_real_many_ciphers),
+        cmocka_unit_test(test_versions_groups_formats),
         cmocka_unit_test(test_parse_byte_by_byte),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_server_name_forms),

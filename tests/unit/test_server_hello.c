@@ -271,6 +271,44 @@ static void test_write_without_heartbeat(void **state)
     }
 }
 
+/* renegotiation_info (RFC 5746 3.6: empty renegotiated_connection) before the heartbeat. */
+static void test_write_renegotiation_info(void **state)
+{
+    (void)state;
+    struct tls_server_hello_params p = {.version = TLS_VERSION_TLS12,
+                                        .cipher_suite = 0x009c,
+                                        .heartbeat = true,
+                                        .renegotiation_info = true};
+    uint8_t buf[128];
+    struct wire_writer w = wire_writer_init(buf, sizeof buf);
+    tls_server_hello_write(&w, &p);
+    assert_success(wire_writer_result(&w));
+    static const uint8_t exts[] = {0x00, 0x0a, 0xff, 0x01, 0x00, 0x01,
+                                   0x00, 0x00, 0x0f, 0x00, 0x01, 0x01};
+    assert_int_equal(w.len, 4 + COMP_END_NO_SID + sizeof exts);
+    assert_memory_equal(buf + 4 + COMP_END_NO_SID, exts, sizeof exts);
+    struct tls_server_hello sh;
+    assert_success(tls_server_hello_parse(buf + 4, w.len - 4, &sh));
+    assert_int_equal(sh.extension_count, 2);
+    assert_true(sh.heartbeat);
+}
+
+static void test_write_server_hello_done(void **state)
+{
+    (void)state;
+    uint8_t buf[8];
+    struct wire_writer w = wire_writer_init(buf, sizeof buf);
+    tls_server_hello_done_write(&w);
+    assert_success(wire_writer_result(&w));
+    static const uint8_t done[] = {TLS_HS_SERVER_HELLO_DONE, 0, 0, 0};
+    assert_int_equal(w.len, sizeof done);
+    assert_memory_equal(buf, done, sizeof done);
+    assert_success(tls_server_hello_done_parse(buf + 4, 0));
+    w = wire_writer_init(buf, 3);
+    tls_server_hello_done_write(&w);
+    assert_error(wire_writer_result(&w), HC_ERR_NO_SPACE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +325,8 @@ int main(void)
         cmocka_unit_test(test_output_untouched_on_error),
         cmocka_unit_test(test_write_matches_real),
         cmocka_unit_test(test_write_without_heartbeat),
+        cmocka_unit_test(test_write_renegotiation_info),
+        cmocka_unit_test(test_write_server_hello_done),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
