@@ -71,7 +71,9 @@ $(FUZZ_O)/%: tests/fuzz/%.c $(LIB_SRCS:%.c=$(FUZZ_O)/obj/%.o)
 	clang $(CPPFLAGS) -std=c11 $(WARN) -fsanitize=fuzzer,address,undefined -g -O1 $^ $(LDLIBS) -o $@
 fuzz: $(FUZZ_BINS)
 
-test: all unit
+# The build uses every CPU; then every stage (tests/run-all.sh).
+test:
+	$(MAKE) -j$(shell nproc 2>/dev/null || echo 2) all unit
 	./tests/run-all.sh
 
 install: $(BIN)

@@ -5,7 +5,8 @@
 # short libFuzzer runs, integration tests with real servers, valgrind on an integration run.
 set -u
 cd "$(dirname "$0")/.."
-MAKE="flock /tmp/heartcheck-make.lock make"
+# Builds use every CPU: three variants (gcc, clang ASan+UBSan, libFuzzer) are most of the wait.
+MAKE="flock /tmp/heartcheck-make.lock make -j$(nproc 2>/dev/null || echo 2)"
 total_pass=0
 total_fail=0
 summary=()

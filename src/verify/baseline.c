@@ -174,6 +174,20 @@ static hc_result parse_starttls(const struct line_ctx *c, json_t *o, struct veri
     return HC_SUCCESS;
 }
 
+/* "" (scans before transports were recorded) is TCP. */
+static bool parse_transport(const char *name, enum probe_transport *out)
+{
+    static const enum probe_transport all[] = {PROBE_TCP, PROBE_DTLS, PROBE_OPENVPN_TCP,
+                                               PROBE_OPENVPN_UDP};
+    *out = PROBE_TCP;
+    for (size_t i = 0; i < HC_ARRAY_LEN(all) && name[0]; i++)
+        if (strcmp(name, probe_transport_name(all[i])) == 0) {
+            *out = all[i];
+            return true;
+        }
+    return name[0] == '\0';
+}
+
 /* A `heartcheck scan --json` result. */
 static hc_result scan_line(const struct line_ctx *c, json_t *o, struct verify_entry *e)
 {
@@ -193,12 +207,12 @@ static hc_result scan_line(const struct line_ctx *c, json_t *o, struct verify_en
         return refuse(c, "\"verdict\" is not one of scan's verdicts");
     if (!optional_string(o, "time", e->time, sizeof e->time))
         return refuse(c, "\"time\" is not a string");
-    /* Scans over DTLS and OpenVPN name their transport; verify probes TLS over TCP only, and
-     * probing a UDP service over TCP would report it unreachable, not tell its key. */
+    /* Scans over DTLS and OpenVPN name their transport: the target is probed again the same
+     * way (a UDP service probed over TCP would only look unreachable). */
     char transport[16];
     if (!optional_string(o, "transport", transport, sizeof transport) ||
-        (transport[0] && strcmp(transport, "tcp") != 0))
-        return refuse(c, "\"transport\" is not \"tcp\": verify probes TLS over TCP only");
+        !parse_transport(transport, &e->transport))
+        return refuse(c, "\"transport\" is not tcp, dtls, openvpn-tcp or openvpn-udp");
     HC_TRY(parse_starttls(c, o, e));
     return parse_cert(c, json_object_get(o, "cert"), &e->cert);
 }

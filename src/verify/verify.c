@@ -294,14 +294,21 @@ static void on_result(void *ctx, const struct engine_outcome *oc)
     r->total++;
 }
 
-/* One engine run per recorded dialogue: the engine applies one prelude to all its targets,
- * and the baseline says which one each target needed (null: TLS at once, never by port). */
-static int probe_group(struct run *r, const char *starttls)
+static bool same_way(const struct verify_entry *a, const struct verify_entry *b)
 {
+    return a->transport == b->transport && strcmp(a->starttls, b->starttls) == 0;
+}
+
+/* One engine run per recorded dialogue and transport: the engine applies one prelude and one
+ * default transport to all its targets, and the baseline says which each target needed (null:
+ * TLS at once, never by port). */
+static int probe_group(struct run *r, const struct verify_entry *like)
+{
+    const char *starttls = like->starttls;
     r->ngroup = r->next = 0;
     for (size_t i = 0; i < r->nselected; i++) {
         const struct verify_entry *e = r->selected[i];
-        if (strcmp(e->starttls, starttls) != 0)
+        if (!same_way(e, like))
             continue;
         r->group_order[r->ngroup] = e;
         r->group[r->ngroup++] = (struct pending){.spec = e->target, .entry = e};
@@ -312,6 +319,7 @@ static int probe_group(struct run *r, const char *starttls)
     struct engine_config cfg = r->opt->engine;
     cfg.starttls = starttls[0] ? proto_find(starttls) : NULL;
     cfg.starttls_auto = false;
+    cfg.transport = like->transport;
     bool interrupted = false;
     hc_result res = engine_run(&cfg, next_target, r, on_result, r, &interrupted);
     if (!hc_ok(res)) {
@@ -321,7 +329,7 @@ static int probe_group(struct run *r, const char *starttls)
     return interrupted ? VERIFY_EXIT_ERROR : -1;
 }
 
-/* Each distinct dialogue once, in the order the baseline first names it. */
+/* Each distinct dialogue and transport once, in the order the baseline first names it. */
 static int probe_all(struct run *r)
 {
     r->group = calloc(r->nselected, sizeof *r->group);
@@ -333,8 +341,8 @@ static int probe_all(struct run *r)
     for (size_t i = 0; i < r->nselected; i++) {
         bool seen = false;
         for (size_t k = 0; k < i && !seen; k++)
-            seen = strcmp(r->selected[k]->starttls, r->selected[i]->starttls) == 0;
-        int status = seen ? -1 : probe_group(r, r->selected[i]->starttls);
+            seen = same_way(r->selected[k], r->selected[i]);
+        int status = seen ? -1 : probe_group(r, r->selected[i]);
         if (status >= 0)
             return status;
     }

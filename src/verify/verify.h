@@ -41,12 +41,13 @@ struct verify_entry {
     char target[TARGET_SPEC_MAX]; /* "host:port", "[v6]:port": what is probed again */
     char host[TARGET_HOST_MAX];
     uint16_t port;
-    char starttls[32];          /* the dialogue before TLS as recorded; "" for none */
-    enum probe_verdict verdict; /* in the baseline */
-    char time[32];              /* when the baseline decided; "" when not recorded */
-    unsigned line;              /* in the baseline file, from 1 */
-    bool from_host;             /* a listening socket of `heartcheck host --json` */
-    struct verify_cert cert;    /* scan baselines */
+    char starttls[32];              /* the dialogue before TLS as recorded; "" for none */
+    enum probe_transport transport; /* as recorded: TCP, DTLS or OpenVPN's */
+    enum probe_verdict verdict;     /* in the baseline */
+    char time[32];                  /* when the baseline decided; "" when not recorded */
+    unsigned line;                  /* in the baseline file, from 1 */
+    bool from_host;                 /* a listening socket of `heartcheck host --json` */
+    struct verify_cert cert;        /* scan baselines */
 };
 
 /* The SubjectPublicKeyInfo hash of a certificate or key that `heartcheck host` found in use

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets and runs each for FUZZ_SECONDS (default 10) on a copy of its
+# Builds the libFuzzer targets and runs each for FUZZ_SECONDS (default 5) on a copy of its
 # seed corpus, so that inputs found during the run never land in the committed corpus.
 # Prints "fuzz-<name>: ok" or "fuzz-<name>: FAILED" per target, and last "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-seconds=${FUZZ_SECONDS:-10}
+seconds=${FUZZ_SECONDS:-5}
 passed=0
 failed=0
 
-if ! flock /tmp/heartcheck-make.lock make -s fuzz; then
+if ! flock /tmp/heartcheck-make.lock make -s -j"$(nproc 2>/dev/null || echo 2)" fuzz; then
     echo "fuzz: build failed"
     echo "0 passed, 1 failed"
     exit 1
