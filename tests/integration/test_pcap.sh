@@ -5,7 +5,8 @@
 #   segments split, reordered, duplicated, overlapping, STARTTLS, DTLS) and re-read at several
 #   snap lengths: the same events;
 # - truncated, corrupt and hostile captures: a clear message, exit 2, no crash;
-# - captures recorded here with tcpdump on loopback while `heartcheck scan` probes
+# - captures recorded here with tcpdump on loopback while `heartcheck scan` probes (also
+#   after SMTP STARTTLS and over DTLS)
 #   build/targets/vulnserver (zero-leak, --leak 100, --leak 60000, SSLv3 to TLS 1.2), and
 #   while gnutls-cli exchanges legitimate heartbeats with gnutls-serv (no event);
 # - --extract files, standard input, pcapng, and `watch -i lo` live.
@@ -317,6 +318,56 @@ gnutls_recorded() {
     fi
 }
 
+# After STARTTLS (smtp, in front of the test target) and over DTLS (vulndtls): the scanner's
+# zero-leak probe and a 100-byte over-read, recorded here, read back as the same four events.
+starttls_dtls_recorded() {
+    local rec got want port server
+    if ! command -v tcpdump >/dev/null || [ ! -x "$VULNSERVER" ] || [ ! -x "$HC_TARGETS/vulndtls" ]; then
+        fail "recorded STARTTLS and DTLS scans" "tcpdump, vulnserver or vulndtls missing"
+        return
+    fi
+    if start_listener "$WORK/vs-smtp.log" "$VULNSERVER" --port 0 --addr 127.0.0.1 \
+        --cert "$CERT_KEY" --mode vulnerable --starttls smtp; then
+        port=$LISTEN_PORT server=$DAEMON_PID
+        rec=$WORK/rec-smtp.pcap
+        if record_start "$rec" "tcp port $port"; then
+            timeout "$HC_RUN_LIMIT" "$HC_BIN" scan -q --starttls smtp "127.0.0.1:$port" >/dev/null
+            timeout "$HC_RUN_LIMIT" "$HC_BIN" scan -q --starttls smtp --leak 100 "127.0.0.1:$port" >/dev/null
+            record_stop
+            got=$(timeout "$HC_RUN_LIMIT" "$HC_BIN" pcap --json "$rec" | jq -c 'select(.type=="pcap_event") | [.kind,.bytes_requested,.payload_sent,.bytes_leaked,.tls_version]')
+            want=$(printf '%s\n' '["probe",16381,16381,null,"TLSv1.2"]' '["leak",16381,16381,0,"TLSv1.2"]' \
+                '["attack",16381,16281,null,"TLSv1.2"]' '["leak",16381,16281,100,"TLSv1.2"]')
+            [ "$got" = "$want" ] && ok "recorded after SMTP STARTTLS: zero-leak probe and a 100-byte leak" ||
+                fail "recorded after SMTP STARTTLS" "$(diff <(echo "$want") <(echo "$got"))"
+        else
+            fail "recorded after SMTP STARTTLS" "tcpdump did not start"
+        fi
+        stop_daemon "$server"
+    else
+        fail "recorded after SMTP STARTTLS" "vulnserver did not start"
+    fi
+    if start_listener "$WORK/vd.log" "$HC_TARGETS/vulndtls" --port 0 --addr 127.0.0.1 \
+        --cert "$CERT_KEY" --mode vulnerable; then
+        port=$LISTEN_PORT server=$DAEMON_PID
+        rec=$WORK/rec-dtls.pcap
+        if record_start "$rec" "udp port $port"; then
+            timeout "$HC_RUN_LIMIT" "$HC_BIN" scan -q "dtls://127.0.0.1:$port" >/dev/null
+            timeout "$HC_RUN_LIMIT" "$HC_BIN" scan -q --leak 100 "dtls://127.0.0.1:$port" >/dev/null
+            record_stop
+            got=$(timeout "$HC_RUN_LIMIT" "$HC_BIN" pcap --json "$rec" | jq -c 'select(.type=="pcap_event") | [.kind,.bytes_requested,.payload_sent,.bytes_leaked,.transport]')
+            want=$(printf '%s\n' '["probe",16365,16365,null,"udp"]' '["leak",16365,16365,0,"udp"]' \
+                '["attack",16365,16265,null,"udp"]' '["leak",16365,16265,100,"udp"]')
+            [ "$got" = "$want" ] && ok "recorded DTLS: zero-leak probe (16365) and a 100-byte leak" ||
+                fail "recorded DTLS" "$(diff <(echo "$want") <(echo "$got"))"
+        else
+            fail "recorded DTLS" "tcpdump did not start"
+        fi
+        stop_daemon "$server"
+    else
+        fail "recorded DTLS" "vulndtls did not start"
+    fi
+}
+
 make_cert || { fail setup "cannot make a certificate"; summary; exit 1; }
 t0=$SECONDS; golden; note "golden $((SECONDS-t0))s"
 t0=$SECONDS; mangled; note "mangled $((SECONDS-t0))s"
@@ -325,4 +376,5 @@ t0=$SECONDS; hostile; note "hostile $((SECONDS-t0))s"
 extract
 t0=$SECONDS; scan_recorded; note "scan $((SECONDS-t0))s"
 t0=$SECONDS; gnutls_recorded; note "gnutls $((SECONDS-t0))s"
+t0=$SECONDS; starttls_dtls_recorded; note "starttls/dtls $((SECONDS-t0))s"
 summary
