@@ -5,9 +5,9 @@
 #   segments split, reordered, duplicated, overlapping, STARTTLS, DTLS) and re-read at several
 #   snap lengths: the same events;
 # - truncated, corrupt and hostile captures: a clear message, exit 2, no crash;
-# - captures recorded here with tcpdump on loopback while `heartcheck scan` probes (also
-#   after SMTP STARTTLS and over DTLS)
-#   build/targets/vulnserver (zero-leak, --leak 100, --leak 60000, SSLv3 to TLS 1.2), and
+# - captures recorded here with tcpdump on loopback while `heartcheck scan` probes
+#   build/targets/vulnserver (zero-leak, --leak 100, --leak 60000, SSLv3 to TLS 1.2; also
+#   behind SMTP STARTTLS) and build/targets/vulndtls over DTLS, and
 #   while gnutls-cli exchanges legitimate heartbeats with gnutls-serv (no event);
 # - --extract files, standard input, pcapng, and `watch -i lo` live.
 # Prints "ok - NAME" / "FAIL - NAME: ..." and the closing "N passed, N failed".
