@@ -95,33 +95,15 @@ static void maybe_end(struct listener *L)
 
 /* ---- results ---- */
 
-static void write_all(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n > 0) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            fprintf(stderr, "heartcheck: writing the dump: %s\n", strerror(errno));
-            return;
-        }
-        b += w;
-        n -= (size_t)w;
-    }
-}
-
 /* One text header line per client, then the raw bytes, as scan's --dump does. */
 static void dump_leak(struct listener *L, const struct conn *c, const struct lure_result *r)
 {
     if (L->dump_fd < 0 || !r->leak || r->evidence.leaked_bytes == 0)
         return;
     char head[256];
-    int n = snprintf(head, sizeof head, "# heartcheck leak client=%s port=%u bytes=%zu\n", c->ip,
-                     c->port, r->evidence.leaked_bytes);
-    write_all(L->dump_fd, head, (size_t)n < sizeof head ? (size_t)n : sizeof head - 1);
-    write_all(L->dump_fd, r->leak, r->evidence.leaked_bytes);
-    write_all(L->dump_fd, "\n", 1);
+    snprintf(head, sizeof head, "client=%s port=%u bytes=%zu", c->ip, c->port,
+             r->evidence.leaked_bytes);
+    report_dump_leak(L->dump_fd, head, r->leak, r->evidence.leaked_bytes);
 }
 
 static void print_finding(struct listener *L, const struct lure_result *r, const char *ip,
@@ -503,19 +485,6 @@ static bool load_cert(struct listener *L)
     return false;
 }
 
-static int open_dump(const char *path)
-{
-    /* Leaked memory is a secret: owner-only, never through a symlink someone planted. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0 && fchmod(fd, 0600) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    if (fd < 0)
-        fprintf(stderr, "heartcheck: cannot open dump file %s: %s\n", path, strerror(errno));
-    return fd;
-}
-
 static bool start(struct listener *L)
 {
     const struct clients_options *o = L->opt;
@@ -585,7 +554,7 @@ int clients_run(const struct clients_options *o)
     L->kept = o->exec ? calloc(MAX_KEPT, sizeof *L->kept) : NULL;
     bool ready = (!o->exec || L->kept) && uv_loop_init(&L->loop) == 0;
     bool looped = ready;
-    ready = ready && (!o->dump_path || (L->dump_fd = open_dump(o->dump_path)) >= 0);
+    ready = ready && (!o->dump_path || (L->dump_fd = report_dump_open(o->dump_path)) >= 0);
     ready = ready && hc_ok(probe_kit_new(o->leak_bytes, &L->kit)) && load_cert(L);
     if (ready && start(L)) {
         uv_run(&L->loop, UV_RUN_DEFAULT);

@@ -84,4 +84,13 @@ struct client_report_format {
 extern const struct client_report_format report_clients_text;
 extern const struct client_report_format report_clients_json;
 
+/* ---- dump.c: --dump, the only place leaked memory is ever written ---- */
+
+/* Creates (or truncates) path with mode 0600, refusing a symlink; -1, with the reason on
+ * stderr, when it cannot. */
+int report_dump_open(const char *path);
+/* Appends "# heartcheck leak HEADER\n", the len leaked bytes, then "\n": one entry per peer,
+ * readable with tail -c and hexdump. Nothing when fd < 0 or there is nothing. */
+void report_dump_leak(int fd, const char *header, const uint8_t *leak, size_t len);
+
 #endif

@@ -88,22 +88,6 @@ static bool next_target(void *ctx, struct target *out)
 
 /* ---- results ---- */
 
-static void write_all(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n > 0) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            fprintf(stderr, "heartcheck: writing the dump: %s\n", strerror(errno));
-            return;
-        }
-        b += w;
-        n -= (size_t)w;
-    }
-}
-
 /* One text header line per target, then the raw bytes: `tail -c` and hexdump friendly. */
 static void dump_leak(struct scan *s, const struct engine_outcome *o)
 {
@@ -111,11 +95,9 @@ static void dump_leak(struct scan *s, const struct engine_outcome *o)
     if (s->dump_fd < 0 || !o->result->leak || ev->leaked_bytes == 0)
         return;
     char head[512];
-    int n = snprintf(head, sizeof head, "# heartcheck leak target=%s ip=%s port=%u bytes=%zu\n",
-                     o->target->spec, o->ip, o->target->port, ev->leaked_bytes);
-    write_all(s->dump_fd, head, (size_t)n < sizeof head ? (size_t)n : sizeof head - 1);
-    write_all(s->dump_fd, o->result->leak, ev->leaked_bytes);
-    write_all(s->dump_fd, "\n", 1);
+    snprintf(head, sizeof head, "target=%s ip=%s port=%u bytes=%zu", o->target->spec, o->ip,
+             o->target->port, ev->leaked_bytes);
+    report_dump_leak(s->dump_fd, head, o->result->leak, ev->leaked_bytes);
 }
 
 static void clear_progress(struct scan *s)
@@ -171,24 +153,11 @@ static void on_progress(void *ctx, const struct engine_stats *st)
 
 /* ---- files ---- */
 
-static int open_dump(const char *path)
-{
-    /* Leaked memory is a secret: owner-only, never through a symlink someone planted. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0 && fchmod(fd, 0600) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    if (fd < 0)
-        fprintf(stderr, "heartcheck: cannot open dump file %s: %s\n", path, strerror(errno));
-    return fd;
-}
-
 /* --output starts the file afresh; --resume appends to the file it read. */
 static bool open_outputs(struct scan *s)
 {
     const struct scan_options *o = s->opt;
-    if (o->dump_path && (s->dump_fd = open_dump(o->dump_path)) < 0)
+    if (o->dump_path && (s->dump_fd = report_dump_open(o->dump_path)) < 0)
         return false;
     const char *path = o->resume_path ? o->resume_path : o->output_path;
     if (!path)
