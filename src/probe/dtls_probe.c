@@ -64,18 +64,6 @@ struct dtls_probe {
     struct probe_result result;
 };
 
-static const char *version_name(uint16_t v)
-{
-    const char *n = tls_version_name(v);
-    return n ? n : "an unknown version";
-}
-
-static const char *alert_name(uint8_t d)
-{
-    const char *n = tls_alert_name(d);
-    return n ? n : "unknown";
-}
-
 static uint16_t probe_sent(const struct dtls_probe *d)
 {
     return (uint16_t)(DTLS_PROBE_CLAIM - d->leak_bytes);
@@ -113,7 +101,7 @@ attempt_failed(struct dtls_probe *d, bool version_refused, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = snprintf(d->failure, sizeof d->failure, "%s: ", version_name(d->version));
+    int n = snprintf(d->failure, sizeof d->failure, "%s: ", kit_version_name(d->version));
     vsnprintf(d->failure + n, sizeof d->failure - (size_t)n, fmt, ap);
     va_end(ap);
     d->failures++;
@@ -257,7 +245,7 @@ static void on_server_hello(struct dtls_probe *d, const struct tls_handshake_mes
         fail(d, r, "malformed ServerHello");
     } else if (sh.version < d->version) { /* DTLS versions count down */
         finish(d, PROBE_INCONCLUSIVE, "the server chose %s, above the %s we offered",
-               version_name(sh.version), version_name(d->version));
+               kit_version_name(sh.version), kit_version_name(d->version));
     } else {
         ev->server_hello = true;
         ev->tls_version = sh.version;
@@ -340,7 +328,7 @@ static void on_alert_after_probe(struct dtls_probe *d, const struct tls_alert *a
                "heartbeat refused with alert unexpected_message: no heartbeat support");
     else
         finish(d, PROBE_NOT_VULNERABLE, "heartbeat refused with alert %s (%u)",
-               alert_name(a->description), a->description);
+               kit_alert_name(a->description), a->description);
 }
 
 static void on_alert_record(struct dtls_probe *d, struct wire_reader *body)
@@ -363,21 +351,12 @@ static void on_alert_record(struct dtls_probe *d, struct wire_reader *body)
     }
     if (d->phase == PH_HELLO)
         attempt_failed(d, a.description == TLS_ALERT_PROTOCOL_VERSION, "alert %s (%u)",
-                       alert_name(a.description), a.description);
+                       kit_alert_name(a.description), a.description);
     else
         on_alert_after_probe(d, &a);
 }
 
 /* ---- heartbeat answers ---- */
-
-static bool echoes(enum kit_record which, const uint8_t *payload, size_t len, size_t ours)
-{
-    len = len < ours ? len : ours; /* beyond our bytes lies the server's memory */
-    for (size_t i = 0; i < len; i++)
-        if (payload[i] != kit_payload_byte(which, i))
-            return false;
-    return len > 0;
-}
 
 static void vulnerable(struct dtls_probe *d, const uint8_t *payload, size_t len)
 {
@@ -432,10 +411,10 @@ static void on_heartbeat_record(struct dtls_probe *d, uint64_t now, struct wire_
         return;
     const uint8_t *payload = wire_peek(body);
     size_t n = wire_remaining(body);
-    if (hb.payload_length == DTLS_PROBE_CLAIM && echoes(KIT_PROBE, payload, n, probe_sent(d)))
+    if (hb.payload_length == DTLS_PROBE_CLAIM && kit_echoes(KIT_PROBE, payload, n, probe_sent(d)))
         vulnerable(d, payload, n);
     else if (hb.payload_length == PROBE_FOLLOWUP_PAYLOAD &&
-             echoes(KIT_FOLLOWUP, payload, n, PROBE_FOLLOWUP_PAYLOAD))
+             kit_echoes(KIT_FOLLOWUP, payload, n, PROBE_FOLLOWUP_PAYLOAD))
         on_followup_answered(d, now);
     else
         finish(d, PROBE_INCONCLUSIVE,
@@ -444,19 +423,6 @@ static void on_heartbeat_record(struct dtls_probe *d, uint64_t now, struct wire_
 }
 
 /* ---- datagrams ---- */
-
-static void quote_reply(const struct dtls_probe *d, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < d->first_len && o + 5 < cap; i++) {
-        uint8_t c = d->first[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-            out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-    }
-    out[o] = '\0';
-}
 
 static void on_record(struct dtls_probe *d, uint64_t now, const struct dtls_record_header *h,
                       struct wire_reader *body)
@@ -480,7 +446,7 @@ static void on_datagram(struct dtls_probe *d, uint64_t now, const uint8_t *data,
         hc_result r = dtls_record_next(&dg, &h, &body);
         if (!hc_ok(r) && !d->any_record) {
             char quoted[4 * FIRST_BYTES + 1];
-            quote_reply(d, quoted, sizeof quoted);
+            kit_quote(d->first, d->first_len, quoted, sizeof quoted);
             finish(d, PROBE_NOT_TLS, "reply is not DTLS: \"%s\"", quoted);
             return;
         }

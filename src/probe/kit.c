@@ -1,6 +1,7 @@
 #include "probe/kit.h"
 
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,59 @@ uint8_t kit_payload_byte(enum kit_record which, size_t i)
     if (i < 16)
         return (uint8_t)tag[which][i];
     return (uint8_t)('a' + (i % 26));
+}
+
+bool kit_echoes(enum kit_record which, const uint8_t *payload, size_t len, size_t ours)
+{
+    len = len < ours ? len : ours;
+    for (size_t i = 0; i < len; i++)
+        if (payload[i] != kit_payload_byte(which, i))
+            return false;
+    return len > 0;
+}
+
+bool kit_is_echo(const struct probe_kit *kit, enum kit_record which, const uint8_t *payload,
+                 size_t len, uint16_t claimed)
+{
+    uint16_t expected = which == KIT_PROBE ? kit->probe_claim : PROBE_FOLLOWUP_PAYLOAD;
+    size_t ours = which == KIT_PROBE ? kit->probe_sent : PROBE_FOLLOWUP_PAYLOAD;
+    return claimed == expected && kit_echoes(which, payload, len, ours);
+}
+
+size_t kit_collect_leak(const struct probe_kit *kit, uint8_t *leak, size_t *seen,
+                        const uint8_t *data, size_t len)
+{
+    size_t sent = kit->probe_sent, claim = kit->probe_claim;
+    for (size_t i = 0; i < len; i++, (*seen)++)
+        if (*seen >= sent && *seen < claim)
+            leak[*seen - sent] = data[i];
+    size_t end = *seen < claim ? *seen : claim;
+    return end > sent ? end - sent : 0;
+}
+
+void kit_quote(const uint8_t *bytes, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 5 < cap; i++) {
+        uint8_t c = bytes[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+    }
+    out[o] = '\0';
+}
+
+const char *kit_version_name(uint16_t version)
+{
+    const char *n = tls_version_name(version);
+    return n ? n : "an unknown version";
+}
+
+const char *kit_alert_name(uint8_t description)
+{
+    const char *n = tls_alert_name(description);
+    return n ? n : "unknown";
 }
 
 static hc_result build(struct probe_kit *kit, enum kit_record which, unsigned v)

@@ -32,4 +32,28 @@ void kit_record(const struct probe_kit *kit, enum kit_record which, uint16_t ver
 /* The payload byte at offset i of the probe or the follow-up: what an echo must show. */
 uint8_t kit_payload_byte(enum kit_record which, size_t i);
 
+/* ---- what every probe (server, client, DTLS) does with an answer ---- */
+
+/* Whether an answer's payload (len bytes so far) starts with our own bytes of `which`, up to
+ * the `ours` we sent: beyond them lies the peer's memory. False when len is 0. */
+bool kit_echoes(enum kit_record which, const uint8_t *payload, size_t len, size_t ours);
+
+/* The same for an answer to this kit's TLS probe or follow-up: its payload_length (claimed)
+ * must also be the one we claimed. */
+bool kit_is_echo(const struct probe_kit *kit, enum kit_record which, const uint8_t *payload,
+                 size_t len, uint16_t claimed);
+
+/* Takes the next len payload bytes of an over-read echo: *seen counts the payload bytes so
+ * far; those past kit->probe_sent (up to probe_claim) go to leak, kit->leak_bytes long.
+ * Returns how many leaked bytes leak now holds. */
+size_t kit_collect_leak(const struct probe_kit *kit, uint8_t *leak, size_t *seen,
+                        const uint8_t *data, size_t len);
+
+/* A peer's first bytes as quotable text: printable ASCII, the rest (and quotes) as \xNN. */
+void kit_quote(const uint8_t *bytes, size_t n, char *out, size_t cap);
+
+/* Names for reasons, never NULL. */
+const char *kit_version_name(uint16_t version);
+const char *kit_alert_name(uint8_t description);
+
 #endif

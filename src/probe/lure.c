@@ -51,18 +51,6 @@ struct lure {
     struct lure_result result;
 };
 
-static const char *version_name(uint16_t v)
-{
-    const char *n = tls_version_name(v);
-    return n ? n : "an unknown version";
-}
-
-static const char *alert_name(uint8_t d)
-{
-    const char *n = tls_alert_name(d);
-    return n ? n : "unknown";
-}
-
 /* ---- ending ---- */
 
 __attribute__((format(printf, 3, 4))) static void finish(struct lure *l, enum probe_verdict v,
@@ -197,7 +185,7 @@ static void answer_hello(struct lure *l, uint64_t now)
     if (cipher == 0) {
         finish(l, PROBE_INCONCLUSIVE,
                "offers none of the %zu cipher suites heartcheck knows for %s; not answered",
-               tls_cipher_suite_count, version_name(version));
+               tls_cipher_suite_count, kit_version_name(version));
         return;
     }
     const struct tls_cipher_suite *cs = tls_cipher_suite_find(cipher);
@@ -276,7 +264,7 @@ static void on_alert(struct lure *l, const struct tls_alert *a)
     if (a->level == TLS_ALERT_WARNING && a->description != TLS_ALERT_CLOSE_NOTIFY)
         return; /* a warning does not end the handshake */
     char what[64];
-    snprintf(what, sizeof what, "alert %s (%u)", alert_name(a->description), a->description);
+    snprintf(what, sizeof what, "alert %s (%u)", kit_alert_name(a->description), a->description);
     switch (l->phase) {
     case PH_HELLO: finish(l, PROBE_INCONCLUSIVE, "sent %s before its ClientHello", what); break;
     case PH_LEAKING:
@@ -326,20 +314,6 @@ static void on_alert_bytes(struct lure *l, const uint8_t *data, size_t len)
 
 /* ---- heartbeat answers ---- */
 
-static bool echoes(const struct lure *l, enum kit_record which, const uint8_t *payload, size_t len,
-                   uint16_t claimed)
-{
-    uint16_t expected = which == KIT_PROBE ? l->cfg.kit->probe_claim : PROBE_FOLLOWUP_PAYLOAD;
-    uint16_t ours = which == KIT_PROBE ? l->cfg.kit->probe_sent : PROBE_FOLLOWUP_PAYLOAD;
-    if (claimed != expected || len == 0)
-        return false;
-    len = len < ours ? len : ours; /* beyond our bytes lies the client's memory */
-    for (size_t i = 0; i < len; i++)
-        if (payload[i] != kit_payload_byte(which, i))
-            return false;
-    return true;
-}
-
 static void finish_leak(struct lure *l)
 {
     finish(l, PROBE_VULNERABLE,
@@ -350,15 +324,8 @@ static void finish_leak(struct lure *l)
 
 static void collect_leak(struct lure *l, uint64_t now, const uint8_t *data, size_t len)
 {
-    struct lure_evidence *ev = &l->result.evidence;
-    size_t sent = l->cfg.kit->probe_sent;
-    for (size_t i = 0; i < len; i++, l->leak_payload_seen++) {
-        size_t at = l->leak_payload_seen;
-        if (at >= sent && at < l->cfg.kit->probe_claim) {
-            l->leak[at - sent] = data[i];
-            ev->leaked_bytes = at - sent + 1;
-        }
-    }
+    l->result.evidence.leaked_bytes =
+        kit_collect_leak(l->cfg.kit, l->leak, &l->leak_payload_seen, data, len);
     l->leak_idle_at = now + LEAK_IDLE_MS;
     if (l->leak_payload_seen >= l->cfg.kit->probe_claim)
         finish_leak(l);
@@ -398,9 +365,9 @@ static void judge_heartbeat(struct lure *l, uint64_t now)
         return; /* the client's own heartbeat: skip it */
     const uint8_t *payload = wire_peek(&r);
     size_t n = wire_remaining(&r);
-    if (echoes(l, KIT_PROBE, payload, n, hb.payload_length))
+    if (kit_is_echo(l->cfg.kit, KIT_PROBE, payload, n, hb.payload_length))
         vulnerable(l, now);
-    else if (echoes(l, KIT_FOLLOWUP, payload, n, hb.payload_length))
+    else if (kit_is_echo(l->cfg.kit, KIT_FOLLOWUP, payload, n, hb.payload_length))
         finish(l, PROBE_PATCHED,
                "dropped the heartbeat without padding and answered the well-formed one: the "
                "1.0.1g length check is there");
@@ -440,19 +407,6 @@ static void on_heartbeat_bytes(struct lure *l, uint64_t now, const uint8_t *data
 
 /* ---- records ---- */
 
-static void quote_first(const struct lure *l, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < l->first_len && o + 5 < cap; i++) {
-        uint8_t c = l->first[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-            out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-    }
-    out[o] = '\0';
-}
-
 /* An SSLv2-compatible CLIENT-HELLO (RFC 6101 appendix E.1; RFC 5246 appendix E.2): a 2-byte
  * length with the top bit set, msg_type 1, then the highest version the client speaks. */
 static bool sslv2_hello(struct lure *l)
@@ -471,12 +425,12 @@ static void not_tls(struct lure *l, hc_result r)
         return;
     }
     char quoted[4 * FIRST_BYTES + 1];
-    quote_first(l, quoted, sizeof quoted);
+    kit_quote(l->first, l->first_len, quoted, sizeof quoted);
     if (sslv2_hello(l))
         finish(l, PROBE_INCONCLUSIVE,
                "sent an SSLv2-compatible ClientHello (up to %s); heartcheck answers only TLS "
                "hellos, so its heartbeats were not tested",
-               version_name(l->result.evidence.sslv2_version));
+               kit_version_name(l->result.evidence.sslv2_version));
     else
         finish(l, PROBE_NOT_TLS, "what it sent is not TLS: \"%s\"", quoted);
 }

@@ -94,18 +94,6 @@ const char *probe_verdict_name(enum probe_verdict v)
     return (unsigned)v < HC_ARRAY_LEN(names) ? names[v] : "inconclusive";
 }
 
-static const char *version_name(uint16_t v)
-{
-    const char *n = tls_version_name(v);
-    return n ? n : "an unknown version";
-}
-
-static const char *alert_name(uint8_t d)
-{
-    const char *n = tls_alert_name(d);
-    return n ? n : "unknown";
-}
-
 /* ---- ending ---- */
 
 __attribute__((format(printf, 3, 4))) static void finish(struct probe *p, enum probe_verdict v,
@@ -170,7 +158,7 @@ static void attempts_exhausted(struct probe *p)
                "always speaks one of them");
     else
         finish(p, PROBE_INCONCLUSIVE, "no handshake at any version from %s to SSLv3; last: %s",
-               version_name(p->cfg.max_version), p->failure);
+               kit_version_name(p->cfg.max_version), p->failure);
 }
 
 __attribute__((format(printf, 3, 4))) static void
@@ -178,7 +166,7 @@ handshake_failed(struct probe *p, bool name_refused, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = snprintf(p->failure, sizeof p->failure, "%s: ", version_name(p->attempt.version));
+    int n = snprintf(p->failure, sizeof p->failure, "%s: ", kit_version_name(p->attempt.version));
     vsnprintf(p->failure + n, sizeof p->failure - (size_t)n, fmt, ap);
     va_end(ap);
     p->failures++;
@@ -314,7 +302,7 @@ static void on_server_hello(struct probe *p, const struct tls_handshake_message 
         fail(p, r, "malformed ServerHello");
     } else if (sh.version > p->attempt.version) {
         finish(p, PROBE_INCONCLUSIVE, "the server chose %s, above the %s we offered",
-               version_name(sh.version), version_name(p->attempt.version));
+               kit_version_name(sh.version), kit_version_name(p->attempt.version));
     } else {
         ev->server_hello = true;
         ev->tls_version = sh.version;
@@ -387,7 +375,7 @@ static void on_alert_after_probe(struct probe *p, const struct tls_alert *a)
                "heartbeat support");
     else
         finish(p, PROBE_NOT_VULNERABLE, "heartbeat refused with alert %s (%u)",
-               alert_name(a->description), a->description);
+               kit_alert_name(a->description), a->description);
 }
 
 static void on_alert(struct probe *p, const struct tls_alert *a)
@@ -405,7 +393,7 @@ static void on_alert(struct probe *p, const struct tls_alert *a)
         if (a->description == TLS_ALERT_PROTOCOL_VERSION)
             p->version_refusals++;
         handshake_failed(p, a->description == TLS_ALERT_UNRECOGNIZED_NAME, "alert %s (%u)",
-                         alert_name(a->description), a->description);
+                         kit_alert_name(a->description), a->description);
     } else if (p->phase == PH_LEAKING) {
         finish(p, PROBE_VULNERABLE, "over-read answered: %zu bytes of server memory received",
                ev->leaked_bytes);
@@ -434,20 +422,6 @@ static void on_alert_bytes(struct probe *p, const uint8_t *data, size_t len)
 
 /* ---- heartbeat answers ---- */
 
-static bool echoes(const struct probe *p, enum kit_record which, const uint8_t *payload, size_t len,
-                   uint16_t claimed)
-{
-    uint16_t expected = which == KIT_PROBE ? p->cfg.kit->probe_claim : PROBE_FOLLOWUP_PAYLOAD;
-    uint16_t ours = which == KIT_PROBE ? p->cfg.kit->probe_sent : PROBE_FOLLOWUP_PAYLOAD;
-    if (claimed != expected || len == 0)
-        return false;
-    len = len < ours ? len : ours; /* beyond our bytes lies the server's memory */
-    for (size_t i = 0; i < len; i++)
-        if (payload[i] != kit_payload_byte(which, i))
-            return false;
-    return true;
-}
-
 static void finish_leak(struct probe *p)
 {
     finish(p, PROBE_VULNERABLE,
@@ -458,15 +432,8 @@ static void finish_leak(struct probe *p)
 
 static void collect_leak(struct probe *p, uint64_t now, const uint8_t *data, size_t len)
 {
-    struct probe_evidence *ev = &p->result.evidence;
-    for (size_t i = 0; i < len; i++, p->leak_payload_seen++) {
-        size_t at = p->leak_payload_seen;
-        size_t sent = p->cfg.kit->probe_sent;
-        if (at >= sent && at < p->cfg.kit->probe_claim) {
-            p->leak[at - sent] = data[i];
-            ev->leaked_bytes = at - sent + 1;
-        }
-    }
+    p->result.evidence.leaked_bytes =
+        kit_collect_leak(p->cfg.kit, p->leak, &p->leak_payload_seen, data, len);
     p->leak_idle_at = now + LEAK_IDLE_MS;
     if (p->leak_payload_seen >= p->cfg.kit->probe_claim)
         finish_leak(p);
@@ -508,9 +475,9 @@ static void judge_heartbeat(struct probe *p, uint64_t now)
         return; /* the server's own heartbeat: skip it */
     const uint8_t *payload = wire_peek(&r);
     size_t n = wire_remaining(&r);
-    if (echoes(p, KIT_PROBE, payload, n, hb.payload_length))
+    if (kit_is_echo(p->cfg.kit, KIT_PROBE, payload, n, hb.payload_length))
         vulnerable(p, now);
-    else if (echoes(p, KIT_FOLLOWUP, payload, n, hb.payload_length))
+    else if (kit_is_echo(p->cfg.kit, KIT_FOLLOWUP, payload, n, hb.payload_length))
         finish(p, PROBE_PATCHED,
                "dropped the heartbeat without padding and answered the "
                "well-formed one: the 1.0.1g length check is there");
@@ -543,19 +510,6 @@ static void on_heartbeat_bytes(struct probe *p, uint64_t now, const uint8_t *dat
 
 /* ---- records ---- */
 
-static void quote_reply(const struct probe *p, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < p->first_len && o + 5 < cap; i++) {
-        uint8_t c = p->first[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-            out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-    }
-    out[o] = '\0';
-}
-
 static void not_tls(struct probe *p, hc_result r)
 {
     if (p->any_record) {
@@ -563,7 +517,7 @@ static void not_tls(struct probe *p, hc_result r)
         return;
     }
     char quoted[4 * FIRST_BYTES + 1];
-    quote_reply(p, quoted, sizeof quoted);
+    kit_quote(p->first, p->first_len, quoted, sizeof quoted);
     /* An SSLv2 SERVER-HELLO: two-byte header with the top bit set, message type 4. */
     if (p->first_len >= 3 && (p->first[0] & 0x80) && p->first[2] == 4)
         finish(p, PROBE_NOT_TLS, "SSLv2-only reply (no TLS, no heartbeats): \"%s\"", quoted);
@@ -711,7 +665,7 @@ static void ovpn_in(struct probe *p, const uint8_t *data, size_t len)
     }
     char quoted[4 * FIRST_BYTES + 1];
     capture_first(p, data, len);
-    quote_reply(p, quoted, sizeof quoted);
+    kit_quote(p->first, p->first_len, quoted, sizeof quoted);
     finish(p, PROBE_NOT_TLS, "reply is not OpenVPN: \"%s\"", quoted);
 }
 
@@ -877,7 +831,7 @@ void probe_on_closed(struct probe *p, uint64_t now_ms, bool reset)
             finish(p, PROBE_NOT_VULNERABLE,
                    "no heartbeat support: no heartbeat extension in the %s ServerHello, and the "
                    "server %s the connection instead of answering the heartbeat",
-                   version_name(p->result.evidence.tls_version), how);
+                   kit_version_name(p->result.evidence.tls_version), how);
         else
             finish(p, PROBE_PATCHED,
                    "no answer to the heartbeat without padding; the server %s the connection, "
@@ -912,7 +866,7 @@ static void deadline_passed(struct probe *p)
             finish(p, PROBE_INCONCLUSIVE, "%s", no_reset_answer);
         else if (p->first_len == 0)
             finish(p, PROBE_INCONCLUSIVE, "connected, but no reply to the %s ClientHello in %gs",
-                   version_name(p->attempt.version), secs);
+                   kit_version_name(p->attempt.version), secs);
         else
             finish(p, PROBE_INCONCLUSIVE, "handshake incomplete after %gs (no ServerHelloDone)",
                    secs);
@@ -927,7 +881,7 @@ static void deadline_passed(struct probe *p)
             finish(p, PROBE_NOT_VULNERABLE,
                    "no heartbeat support: no heartbeat extension in the %s ServerHello, and no "
                    "answer to either heartbeat in %gs",
-                   version_name(p->result.evidence.tls_version), secs);
+                   kit_version_name(p->result.evidence.tls_version), secs);
         else
             finish(p, PROBE_PATCHED,
                    "no answer to the heartbeat without padding nor to the well-formed one in %gs",

@@ -171,13 +171,70 @@ static void test_unknown_version(void **state)
     probe_kit_free(NULL);
 }
 
+/* An echo shows our own bytes, as many as came (up to what we sent), under our claim. */
+static void test_echoes(void **state)
+{
+    (void)state;
+    struct probe_kit *kit;
+    assert_success(probe_kit_new(100, &kit));
+    uint8_t answer[16381];
+    for (size_t i = 0; i < sizeof answer; i++)
+        answer[i] = kit_payload_byte(KIT_PROBE, i);
+    assert_true(kit_echoes(KIT_PROBE, answer, 1, 16281));
+    assert_false(kit_echoes(KIT_PROBE, answer, 0, 16281));
+    assert_false(kit_echoes(KIT_FOLLOWUP, answer, 16, 16365)); /* the other heartbeat's bytes */
+    answer[16300] = 0x00; /* past the 16281 sent: the peer's memory, anything goes */
+    assert_true(kit_is_echo(kit, KIT_PROBE, answer, sizeof answer, 16381));
+    assert_false(kit_is_echo(kit, KIT_PROBE, answer, sizeof answer, 16380)); /* not our claim */
+    answer[5] ^= 1;
+    assert_false(kit_is_echo(kit, KIT_PROBE, answer, sizeof answer, 16381));
+    probe_kit_free(kit);
+}
+
+/* Leaked bytes are what follows our 16281 in the answer, collected whatever the pieces. */
+static void test_collect_leak(void **state)
+{
+    (void)state;
+    struct probe_kit *kit;
+    assert_success(probe_kit_new(100, &kit));
+    uint8_t payload[16381], leak[100];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 7);
+    size_t seen = 0, got = 0;
+    for (size_t at = 0; at < sizeof payload; at += 1000) {
+        size_t n = sizeof payload - at < 1000 ? sizeof payload - at : 1000;
+        got = kit_collect_leak(kit, leak, &seen, payload + at, n);
+        assert_int_equal(got, seen > 16281 ? seen - 16281 : 0);
+    }
+    assert_int_equal(got, 100);
+    assert_memory_equal(leak, payload + 16281, 100);
+    assert_int_equal(kit_collect_leak(kit, leak, &seen, payload, 10), 100); /* past the claim */
+    probe_kit_free(kit);
+}
+
+static void test_quote_and_names(void **state)
+{
+    (void)state;
+    static const uint8_t reply[] = "500 \"x\"\\\r\n";
+    char out[64];
+    kit_quote(reply, sizeof reply - 1, out, sizeof out);
+    assert_string_equal(out, "500 \\x22x\\x22\\x5c\\x0d\\x0a");
+    kit_quote(reply, sizeof reply - 1, out, 8); /* cut, never past the buffer */
+    assert_true(strlen(out) < 8);
+    assert_string_equal(kit_version_name(0x1234), "an unknown version");
+    assert_string_equal(kit_version_name(TLS_VERSION_TLS12), "TLSv1.2");
+    assert_string_equal(kit_alert_name(255), "unknown");
+    assert_string_equal(kit_alert_name(TLS_ALERT_UNEXPECTED_MESSAGE), "unexpected_message");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zero_leak_probe),      cmocka_unit_test(test_followup),
         cmocka_unit_test(test_payloads_differ),      cmocka_unit_test(test_over_read),
         cmocka_unit_test(test_hello_randoms_differ), cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_unknown_version),
+        cmocka_unit_test(test_unknown_version),      cmocka_unit_test(test_echoes),
+        cmocka_unit_test(test_collect_leak),         cmocka_unit_test(test_quote_and_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
