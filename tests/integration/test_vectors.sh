@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Replays every server capture in shared/vectors against build/targets/vulnserver, configured
 # like the server that was captured (tests/integration/vectors/server-vectors.conf), and checks
-# with build/targets/pcap_replay that it answers record for record like the real one.
+# with build/targets/pcap_replay that it answers record for record like the real one. The
+# client capture is replayed to build/targets/vulnclient, which must answer as the real client.
 #
 # Prints "ok - VECTOR", "FAIL - VECTOR: DIFF" or "skip - VECTOR: REASON" per vector and, last,
 # "N passed, N failed". Exit status 0 when nothing failed. Only 127.0.0.1 is used; every server
@@ -13,9 +14,10 @@ VECTORS=${HEARTCHECK_VECTORS:-$ROOT/../shared/vectors}
 CONF=$ROOT/tests/integration/vectors/server-vectors.conf
 SERVER=$ROOT/build/targets/vulnserver
 REPLAY=$ROOT/build/targets/pcap_replay
+CLIENT=$ROOT/build/targets/vulnclient
 ADDR=127.0.0.1
 
-for f in "$SERVER" "$REPLAY"; do
+for f in "$SERVER" "$REPLAY" "$CLIENT"; do
     [[ -x $f ]] || { echo "missing $f: run 'make targets'" >&2; exit 2; }
 done
 [[ -d $VECTORS ]] || { echo "no vectors in $VECTORS (set HEARTCHECK_VECTORS)" >&2; exit 2; }
@@ -106,7 +108,14 @@ trim() {
 for path in "$VECTORS"/*.pcap; do
     capture=${path##*/}
     if [[ $capture == *-client_* ]]; then
-        echo "skip - ${capture%.pcap}: client target is issue 7"
+        # The client capture: the test client must answer its server bytes as the real one.
+        if "$CLIENT" --replay-pcap "$path" >"$TMP/client.out" 2>&1; then
+            echo "ok - ${capture%.pcap}: vulnclient answers as the captured client"
+            passed=$((passed + 1))
+        else
+            echo "FAIL - ${capture%.pcap}: $(paste -sd';' "$TMP/client.out")"
+            failed=$((failed + 1))
+        fi
         continue
     fi
     matched=0
