@@ -198,10 +198,10 @@ else
     skip "valgrind --openvpn" "valgrind is not installed"
 fi
 
-# ---- over UDP: needs the engine's UDP path ----
+# ---- over UDP ----
 run_cmd "$HC_BIN" scan --openvpn-udp --dry-run 127.0.0.1:1
 if [ "$SCAN_RC" -ne 0 ]; then
-    skip "openvpn over UDP" "this build's engine has no UDP path yet ($SCAN_ERR)"
+    fail "openvpn over UDP" "--openvpn-udp refused: $SCAN_ERR"
 else
     p=$(free_port)
     if ovpn_server udp udp "$p"; then
