@@ -10,9 +10,10 @@
 #include <sys/resource.h>
 #include <uv.h>
 
-/* File descriptors kept for what is not a probe: stdio, the loop's epoll and signal pipes,
- * the resolver's sockets, the caller's output and resume files. */
-enum { FD_RESERVE = 32, ENGINE_MAX_DATAGRAMS = 8 };
+/* FD_RESERVE: file descriptors kept for what is not a probe: stdio, the loop's epoll and
+ * signal pipes, the resolver's sockets, the caller's output and resume files.
+ * ENGINE_MAX_WRITES: writes or datagrams taken from a probe at once (an OpenVPN window is 4). */
+enum { FD_RESERVE = 32, ENGINE_MAX_WRITES = 8 };
 
 struct engine {
     uv_loop_t loop;
@@ -242,7 +243,7 @@ static bool write_stream(struct job *j, const uint8_t *out, size_t n)
  * of packets. The count bounds a misbehaving probe. */
 static void write_output(struct job *j)
 {
-    for (int i = 0; i < ENGINE_MAX_DATAGRAMS; i++) {
+    for (int i = 0; i < ENGINE_MAX_WRITES; i++) {
         const uint8_t *out;
         size_t n;
         probe_take_output(j->probe, &out, &n);
